@@ -1,0 +1,24 @@
+// The exported ABI of latent-wasm's numeric core.
+//
+// Conventions, shared by every kernel:
+// - Pointers are byte offsets into linear memory (usize), aligned to 16 bytes by the TS Arena.
+//   Sizes are element counts (i32). All tensors are f32, row-major and contiguous.
+// - Kernels never allocate. Scratch space (GEMM packing panels) is static data in this module.
+// - The hot loops run on f32x4; a scalar tail handles sizes that are not multiples of 4 and uses
+//   the same arithmetic as one SIMD lane, so an element's result never depends on its position.
+// - Sums that are returned (losses, norms) accumulate in f64 and return f64.
+// - Activation ids (ACT_*) and their constants live in activations.ts; the TS layer mirrors them.
+// - Builds: `release` (plain SIMD128, bit-identical on every engine) and `relaxed`
+//   (relaxed-simd FMA via ASC_FEATURE_RELAXED_SIMD, see simd.ts).
+
+export * from './gemm';
+export * from './elementwise';
+export * from './activations';
+export * from './losses';
+export * from './optimizers';
+export * from './random';
+
+/** First free byte after this module's static data: the TS Arena allocates from here. */
+export function heap_base(): usize {
+  return __heap_base;
+}

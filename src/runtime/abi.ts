@@ -1,0 +1,87 @@
+/**
+ * The exports of the WebAssembly core (assembly/index.ts), as TypeScript sees them.
+ * Pointers are byte offsets into linear memory; sizes are element counts; `i32` flags are 0/1.
+ * Everything here is raw: argument checks live once, in kernels.ts and the layers above it.
+ */
+type Ptr = number;
+type Flag = number;
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  /** First free byte after the module's static data. */
+  heap_base(): number;
+
+  // gemm.ts: C[m×n] = (accumulate ? C : 0) + op(A)·op(B), row-major, contiguous.
+  /** A [m×k], B [k×n]. */
+  f32_gemm_nn(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
+  /** A [m×k], B [n×k] (B transposed: y = x·Wᵀ with PyTorch's W[out, in]). */
+  f32_gemm_nt(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
+  /** A [k×m] (A transposed: dW = dYᵀ·X), B [k×n]. */
+  f32_gemm_tn(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
+
+  // elementwise.ts
+  /** y[i, j] += bias[j] for an [m×n] y. */
+  f32_bias_add(y: Ptr, bias: Ptr, m: number, n: number): void;
+  /** out[j] = (accumulate ? out[j] : 0) + Σ_i x[i, j] for an [m×n] x. */
+  f32_col_sum(x: Ptr, out: Ptr, m: number, n: number, accumulate: Flag): void;
+  /** y += alpha·x. */
+  f32_axpy(n: number, alpha: number, x: Ptr, y: Ptr): void;
+  /** x *= alpha, in place. */
+  f32_scale(n: number, alpha: number, x: Ptr): void;
+  f32_copy(n: number, src: Ptr, dst: Ptr): void;
+  f32_fill(n: number, value: number, dst: Ptr): void;
+  /** x = min(max(x, lo), hi), in place. */
+  f32_clamp(n: number, lo: number, hi: number, x: Ptr): void;
+  /** Σ x², accumulated in f64. */
+  f32_sum_sq(n: number, x: Ptr): number;
+  /** How many of the n values are NaN or ±Infinity. */
+  f32_count_nonfinite(n: number, x: Ptr): number;
+
+  // activations.ts (ids in src/runtime/kernels.ts ACTIVATIONS, mirrored from activations.ts)
+  /** y = f(x); y may alias x. alpha: leakyRelu slope, elu alpha; ignored by the others. */
+  f32_act_forward(act: number, alpha: number, x: Ptr, y: Ptr, n: number): void;
+  /** dx = dy ⊙ f'(x), given the pre-activation x and the output y = f(x); dx may alias dy. */
+  f32_act_backward(act: number, alpha: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  /** The fused epilogue of a dense layer: z[i, j] += bias[j] (kept for backward), y = f(z). */
+  f32_bias_act(act: number, alpha: number, z: Ptr, bias: Ptr, y: Ptr, m: number, n: number): void;
+  /** y = exp(x), y = log(x), elementwise (the core's own exp/log, the same bits on every engine). */
+  f32_exp(n: number, x: Ptr, y: Ptr): void;
+  f32_log(n: number, x: Ptr, y: Ptr): void;
+
+  // losses.ts: each returns the loss summed over all n values (f64); if grad ≠ 0 it also writes
+  // grad = gscale · ∂loss/∂pred (gscale = 1/count for a mean).
+  /** Σ (p − t)²; grad = gscale·2(p − t). */
+  f32_loss_mse(pred: Ptr, target: Ptr, grad: Ptr, n: number, gscale: number): number;
+  /** Σ |p − t|; grad = gscale·sign(p − t). */
+  f32_loss_l1(pred: Ptr, target: Ptr, grad: Ptr, n: number, gscale: number): number;
+  /** Binary cross-entropy from logits z: Σ max(z, 0) − z·t + log1p(exp(−|z|)); grad = gscale·(σ(z) − t). */
+  f32_loss_bce_logits(logits: Ptr, target: Ptr, grad: Ptr, n: number, gscale: number): number;
+  /** out[i] = mean_j (p[i, j] − t[i, j])² for [m×n] p and t: the per-row reconstruction error. */
+  f32_row_mse(pred: Ptr, target: Ptr, out: Ptr, m: number, n: number): void;
+
+  // optimizers.ts: fused in-place updates with PyTorch's semantics (torch.optim, 2.x docs).
+  // p: parameters, g: gradients (never modified), the rest: state tensors of the same size.
+  // step counts from 1.
+  f32_sgd(n: number, p: Ptr, g: Ptr, buf: Ptr, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: Flag, step: number): void;
+  /** Adam (decoupled = 0) and AdamW (decoupled = 1), with optional AMSGrad (vmax used only then). */
+  f32_adam(n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr, vmax: Ptr, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, decoupled: Flag, amsgrad: Flag, step: number): void;
+  /** gavg used only when centered; buf only when momentum > 0. */
+  f32_rmsprop(n: number, p: Ptr, g: Ptr, sq: Ptr, gavg: Ptr, buf: Ptr, lr: number, alpha: number, eps: number,
+    weightDecay: number, momentum: number, centered: Flag): void;
+  f32_adagrad(n: number, p: Ptr, g: Ptr, sum: Ptr, lr: number, lrDecay: number, weightDecay: number, eps: number,
+    step: number): void;
+  f32_adadelta(n: number, p: Ptr, g: Ptr, sq: Ptr, accDelta: Ptr, lr: number, rho: number, eps: number,
+    weightDecay: number): void;
+
+  // random.ts: Philox4x32-10, counter-based. state: 32 bytes (key 2×u32, counter 4×u32, 2 spare).
+  rng_seed(state: Ptr, seedLo: number, seedHi: number): void;
+  /** Uniform in [lo, hi). */
+  f32_rand_uniform(state: Ptr, out: Ptr, n: number, lo: number, hi: number): void;
+  f32_rand_normal(state: Ptr, out: Ptr, n: number, mean: number, std: number): void;
+  /** out[i] = 1 with probability p, else 0. */
+  f32_rand_bernoulli(state: Ptr, out: Ptr, n: number, p: number): void;
+  /** out (i32) = a uniformly random permutation of 0..n−1 (Fisher–Yates). */
+  rand_permutation(state: Ptr, out: Ptr, n: number): void;
+}
