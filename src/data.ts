@@ -1,0 +1,78 @@
+import { InputError, ShapeError } from './errors.js';
+
+/** What every method that takes samples accepts: row-major Float32Array, or one array per row. */
+export type Matrix = Float32Array | readonly (readonly number[])[] | readonly Float32Array[];
+
+/** Row-major f32 data of known width, checked once at the boundary. */
+export interface Rows {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly width: number;
+}
+
+/**
+ * Validates `x` as rows of `width` finite numbers and returns it row-major. A Float32Array is
+ * used as is (no copy); arrays of rows are copied once. Errors name the argument (`what`), the
+ * row and column, and what was expected.
+ */
+export function toRows(x: unknown, width: number, what: string): Rows {
+  let data: Float32Array;
+  if (x instanceof Float32Array) {
+    if (x.length === 0) throw new InputError(`${what} is empty; expected at least one row of ${width} values`);
+    if (x.length % width !== 0) {
+      throw new ShapeError(`${what} has ${x.length} values, not a multiple of the width ${width}; expected rows × ${width}`);
+    }
+    data = x;
+  } else if (Array.isArray(x)) {
+    if (x.length === 0) throw new InputError(`${what} is empty; expected at least one row of ${width} values`);
+    data = new Float32Array(x.length * width);
+    for (let r = 0; r < x.length; r++) {
+      const row: unknown = x[r];
+      if (!(row instanceof Float32Array) && !Array.isArray(row)) {
+        throw new InputError(`${what}[${r}] is ${describe(row)}; expected an array of ${width} numbers`);
+      }
+      if (row.length !== width) {
+        throw new ShapeError(`${what}[${r}] has ${row.length} values; expected ${width} (rows must all have the input width)`);
+      }
+      for (let c = 0; c < width; c++) {
+        const v = row[c];
+        if (typeof v !== 'number') throw new InputError(`${what}[${r}][${c}] is ${describe(v)}; expected a finite number`);
+        data[r * width + c] = v;
+      }
+    }
+  } else {
+    throw new InputError(`${what} is ${describe(x)}; expected a Float32Array (row-major) or an array of rows`);
+  }
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      const r = Math.floor(i / width);
+      throw new InputError(`${what}[${r}][${i - r * width}] is ${v}; expected finite numbers (no NaN or Infinity)`);
+    }
+  }
+  return { data, rows: data.length / width, width };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of ${(v as unknown as ArrayLike<number>).length}`;
+  return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
+}
+
+/** Checks an integer option, naming it in the error. */
+export function checkInt(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
+    throw new InputError(`${what} must be an integer ${range}; got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Checks a finite number option, optionally within [min, max]. */
+export function checkNumber(v: unknown, what: string, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new InputError(`${what} must be a finite number in [${min}, ${max}]; got ${String(v)}`);
+  }
+  return v;
+}

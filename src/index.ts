@@ -1,0 +1,23 @@
+export { init, liveTensors, simdMode } from './runtime/context.js';
+export { detectFeatures, type InitOptions, type SimdMode } from './runtime/load.js';
+export {
+  LatentError,
+  InputError,
+  ShapeError,
+  FormatError,
+  DisposedError,
+  RuntimeError,
+  TrainingError,
+} from './errors.js';
+export type { Matrix } from './data.js';
+export type { ActivationName } from './runtime/kernels.js';
+export type { InitName } from './nn/init.js';
+export type { OptimizerConfig, OptimizerName } from './nn/optimizers.js';
+export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export {
+  Autoencoder,
+  type AutoencoderConfig,
+  type ResolvedAutoencoderConfig,
+  type Activation,
+  type LossName,
+} from './models/autoencoder.js';

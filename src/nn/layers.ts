@@ -1,0 +1,189 @@
+import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName, type Kernels } from '../runtime/kernels.js';
+import type { Tensor } from '../runtime/memory.js';
+import type { Rng } from '../runtime/rng.js';
+import { initDense, type InitName } from './init.js';
+
+/** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`). */
+export interface Param {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly value: Tensor;
+  readonly grad: Tensor;
+}
+
+/** JSON description of a dense layer: the unit of the `layers` description a model is built from. */
+export interface DenseSpec {
+  type: 'dense';
+  units: number;
+  activation: ActivationName;
+  /** leakyRelu slope / elu alpha; PyTorch's default when absent. */
+  alpha?: number;
+}
+
+/**
+ * y = f(x·Wᵀ + b) with PyTorch's layout W[out, in]. Forward is one GEMM (nt) plus the fused
+ * bias+activation epilogue; backward is the activation derivative, dW = dZᵀ·X (tn), db = Σ dZ,
+ * and dX = dZ·W (nn) unless the layer is first and no one needs dX.
+ * Buffers are sized for `capacity` rows and reused: steps allocate nothing.
+ */
+export class Dense {
+  readonly weight: Param;
+  readonly bias: Param;
+  readonly act: number;
+  readonly alpha: number;
+  /** Pre-activation z and output y (the same tensor when the activation is linear). */
+  private z: Tensor | null = null;
+  private y: Tensor | null = null;
+  private dx: Tensor | null = null;
+  private input: Tensor | null = null;
+  private capacity = 0;
+
+  constructor(
+    private readonly k: Kernels,
+    readonly inSize: number,
+    readonly spec: DenseSpec,
+    /** Index of this Linear inside the equivalent torch nn.Sequential, with its prefix. */
+    prefix: string,
+    private readonly needsInputGrad: boolean,
+  ) {
+    const { units } = spec;
+    const a = k.arena;
+    this.act = ACTIVATIONS[spec.activation];
+    this.alpha = spec.alpha ?? DEFAULT_ALPHA[spec.activation] ?? 0;
+    this.weight = { name: `${prefix}.weight`, shape: [units, inSize], value: a.alloc(units * inSize), grad: a.alloc(units * inSize) };
+    this.bias = { name: `${prefix}.bias`, shape: [units], value: a.alloc(units), grad: a.alloc(units) };
+  }
+
+  get outSize(): number {
+    return this.spec.units;
+  }
+
+  init(rng: Rng, name: InitName): void {
+    initDense(this.k, rng, name, this.weight.value, this.bias.value, this.inSize, this.outSize);
+  }
+
+  /** Makes room for batches of up to `rows` rows. */
+  reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.releaseBuffers();
+    const a = this.k.arena;
+    this.z = a.alloc(rows * this.outSize);
+    this.y = this.act === ACTIVATIONS.linear ? this.z : a.alloc(rows * this.outSize);
+    if (this.needsInputGrad) this.dx = a.alloc(rows * this.inSize);
+    this.capacity = rows;
+  }
+
+  forward(x: Tensor, rows: number): Tensor {
+    const z = this.z!;
+    this.input = x;
+    this.k.gemm('nt', rows, this.outSize, this.inSize, x, this.weight.value, z);
+    this.k.biasAct(this.act, this.alpha, z, this.bias.value, this.y!, rows, this.outSize);
+    return this.y!;
+  }
+
+  /** Output y of the last forward. */
+  get output(): Tensor {
+    return this.y!;
+  }
+
+  /** Pre-activation of the last forward (the logits, for losses computed from them). */
+  get preActivation(): Tensor {
+    return this.z!;
+  }
+
+  /**
+   * Given dL/dy (or dL/dz when `dyIsPreActivation`, as a loss from logits gives it), writes the
+   * parameter gradients and returns dL/dx (null for a first layer). dy is overwritten.
+   */
+  backward(dy: Tensor, rows: number, dyIsPreActivation = false): Tensor | null {
+    const n = rows * this.outSize;
+    if (!dyIsPreActivation && this.act !== ACTIVATIONS.linear) {
+      this.k.actBackward(this.act, this.alpha, this.z!, this.y!, dy, dy, n);
+    }
+    this.k.gemm('tn', this.outSize, this.inSize, rows, dy, this.input!, this.weight.grad);
+    this.k.colSum(dy, this.bias.grad, rows, this.outSize);
+    if (!this.dx) return null;
+    this.k.gemm('nn', rows, this.inSize, this.outSize, dy, this.weight.value, this.dx);
+    return this.dx;
+  }
+
+  params(): Param[] {
+    return [this.weight, this.bias];
+  }
+
+  dispose(): void {
+    this.releaseBuffers();
+    const a = this.k.arena;
+    for (const p of this.params()) {
+      a.release(p.value);
+      a.release(p.grad);
+    }
+  }
+
+  private releaseBuffers(): void {
+    const a = this.k.arena;
+    if (this.y && this.y !== this.z) a.release(this.y);
+    if (this.z) a.release(this.z);
+    if (this.dx) a.release(this.dx);
+    this.z = this.y = this.dx = this.input = null;
+    this.capacity = 0;
+  }
+}
+
+/**
+ * Layers applied in order: one forward walk, one backward walk, one parameter list. Parameter
+ * names count every module of the equivalent torch nn.Sequential, activations included
+ * (Linear, ReLU, Linear → indices 0 and 2), so files move both ways with PyTorch.
+ */
+export class Sequential {
+  readonly layers: Dense[] = [];
+
+  constructor(k: Kernels, readonly inSize: number, specs: readonly DenseSpec[], readonly prefix: string, needsInputGrad: boolean) {
+    let width = inSize;
+    let index = 0;
+    for (const spec of specs) {
+      this.layers.push(new Dense(k, width, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0));
+      index += spec.activation === 'linear' ? 1 : 2;
+      width = spec.units;
+    }
+  }
+
+  get outSize(): number {
+    return this.layers.length ? this.layers[this.layers.length - 1].outSize : this.inSize;
+  }
+
+  get last(): Dense {
+    return this.layers[this.layers.length - 1];
+  }
+
+  init(rng: Rng, name: InitName): void {
+    for (const l of this.layers) l.init(rng, name);
+  }
+
+  reserve(rows: number): void {
+    for (const l of this.layers) l.reserve(rows);
+  }
+
+  forward(x: Tensor, rows: number): Tensor {
+    let h = x;
+    for (const l of this.layers) h = l.forward(h, rows);
+    return h;
+  }
+
+  /** Backpropagates dy (overwritten); returns dL/dx, or null if the first layer needs none. */
+  backward(dy: Tensor, rows: number, dyIsPreActivation = false): Tensor | null {
+    let g: Tensor | null = dy;
+    for (let i = this.layers.length - 1; i >= 0 && g; i--) {
+      g = this.layers[i].backward(g, rows, dyIsPreActivation && i === this.layers.length - 1);
+    }
+    return g;
+  }
+
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}
