@@ -287,6 +287,102 @@ describe('Adadelta', () => {
   }
 });
 
+// The kernels follow torch.optim's single-tensor op sequence in f32 (ATen ops, each rounded):
+// this mirror in Math.fround pins that order bit for bit, so a reordering shows up here.
+describe('op order: bit-exact against an f32 mirror of the torch.optim op sequence', () => {
+  const fr = Math.fround;
+  const lerp = (a: number, b: number, w: number) =>
+    Math.abs(w) < 0.5 ? fr(a + fr(w * fr(b - a))) : fr(b - fr(fr(b - a) * fr(1 - w)));
+  const n = 23;
+  type Mirror = (p: Float32Array, g: Float32Array, st: Float32Array[], t: number) => void;
+  function mirrorCase(name: string, nState: number, kernel: (p: number, g: number, st: number[], t: number) => void, mirror: Mirror) {
+    test(name, () => {
+      s.reset();
+      const p0 = randomArray(n, 21), p = s.put(p0), g = s.alloc(n);
+      const st = Array.from({ length: nState }, () => s.alloc(n));
+      const mp = p0.slice(), mst = Array.from({ length: nState }, () => new Float32Array(n));
+      for (let t = 1; t <= 4; t++) {
+        const grad = randomArray(n, 30 + t);
+        s.f32(g, n).set(grad);
+        kernel(p, g, st, t);
+        mirror(mp, grad, mst, t);
+        const got = [s.read(p, n), ...st.map((q) => s.read(q, n))];
+        const want = [mp, ...mst];
+        got.forEach((a, k) => expect(new Uint32Array(a.buffer), `${name} step ${t}, array ${k}`).toEqual(new Uint32Array(want[k].buffer)));
+      }
+    });
+  }
+
+  const [lr, mom, damp, wd] = [0.05, 0.9, 0.1, 0.01];
+  mirrorCase('SGD, Nesterov, dampening, weight decay', 1,
+    (p, g, [buf], t) => ex.f32_sgd(n, p, g, buf, lr, mom, damp, wd, 1, t),
+    (p, g, [buf], t) => {
+      for (let i = 0; i < n; i++) {
+        let d = fr(g[i] + fr(fr(wd) * p[i])); // grad.add(param, alpha=wd)
+        buf[i] = t === 1 ? d : fr(fr(buf[i] * fr(mom)) + fr(fr(1 - damp) * d)); // buf.mul_(μ).add_(g, alpha=1−τ)
+        d = fr(d + fr(fr(mom) * buf[i])); // grad.add(buf, alpha=μ)
+        p[i] = fr(p[i] + fr(fr(-lr) * d)); // param.add_(grad, alpha=−lr)
+      }
+    });
+
+  for (const [decoupled, amsgrad, beta1] of [[0, 1, 0.9], [1, 0, 0.9], [1, 1, 0.2]]) {
+    const [b2, eps, awd] = [0.999, 1e-8, 0.05];
+    mirrorCase(`Adam, decoupled=${decoupled}, amsgrad=${amsgrad}, β1=${beta1}`, 3,
+      (p, g, [m, v, vmax], t) => ex.f32_adam(n, p, g, m, v, vmax, lr, beta1, b2, eps, awd, decoupled, amsgrad, t),
+      (p, g, [m, v, vmax], t) => {
+        const bc1 = 1 - beta1 ** t, bc2 = 1 - b2 ** t;
+        for (let i = 0; i < n; i++) {
+          let gi = g[i];
+          if (decoupled) p[i] = fr(p[i] * fr(1 - lr * awd)); // param.mul_(1 − lr·wd)
+          else gi = fr(gi + fr(fr(awd) * p[i]));
+          m[i] = lerp(m[i], gi, fr(1 - beta1)); // exp_avg.lerp_(grad, 1 − β1)
+          v[i] = fr(fr(v[i] * fr(b2)) + fr(fr(fr(1 - b2) * gi) * gi)); // mul_(β2).addcmul_(g, g, value=1 − β2)
+          let vv = v[i];
+          if (amsgrad) vv = vmax[i] = Math.max(vmax[i], v[i]);
+          const denom = fr(fr(fr(Math.sqrt(vv)) / fr(Math.sqrt(bc2))) + fr(eps)); // (√v / √bc2).add_(ε)
+          p[i] = fr(p[i] + fr(fr(fr(-(lr / bc1)) * m[i]) / denom)); // addcdiv_(m, denom, value=−lr/bc1)
+        }
+      });
+  }
+
+  mirrorCase('RMSprop, centered, momentum, weight decay', 3,
+    (p, g, [sq, gavg, buf]) => ex.f32_rmsprop(n, p, g, sq, gavg, buf, 0.01, 0.9, 1e-6, wd, mom, 1),
+    (p, g, [sq, gavg, buf]) => {
+      for (let i = 0; i < n; i++) {
+        const gi = fr(g[i] + fr(fr(wd) * p[i]));
+        sq[i] = fr(fr(sq[i] * fr(0.9)) + fr(fr(fr(1 - 0.9) * gi) * gi));
+        gavg[i] = lerp(gavg[i], gi, fr(1 - 0.9));
+        const avg = fr(fr(Math.sqrt(fr(sq[i] - fr(gavg[i] * gavg[i])))) + fr(1e-6));
+        buf[i] = fr(fr(buf[i] * fr(mom)) + fr(gi / avg)); // buf.mul_(μ).addcdiv_(g, avg)
+        p[i] = fr(p[i] + fr(fr(-0.01) * buf[i]));
+      }
+    });
+
+  mirrorCase('Adagrad, lr decay, weight decay', 1,
+    (p, g, [sum], t) => ex.f32_adagrad(n, p, g, sum, 0.1, 0.05, wd, 1e-10, t),
+    (p, g, [sum], t) => {
+      const clr = 0.1 / (1 + (t - 1) * 0.05);
+      for (let i = 0; i < n; i++) {
+        const gi = fr(g[i] + fr(fr(wd) * p[i]));
+        sum[i] = fr(sum[i] + fr(gi * gi));
+        p[i] = fr(p[i] + fr(fr(fr(-clr) * gi) / fr(fr(Math.sqrt(sum[i])) + fr(1e-10))));
+      }
+    });
+
+  mirrorCase('Adadelta, weight decay', 2,
+    (p, g, [sq, acc]) => ex.f32_adadelta(n, p, g, sq, acc, 1, 0.9, 1e-6, wd),
+    (p, g, [sq, acc]) => {
+      for (let i = 0; i < n; i++) {
+        const gi = fr(g[i] + fr(fr(wd) * p[i]));
+        sq[i] = fr(fr(sq[i] * fr(0.9)) + fr(fr(fr(1 - 0.9) * gi) * gi));
+        const std = fr(Math.sqrt(fr(sq[i] + fr(1e-6))));
+        const delta = fr(fr(fr(Math.sqrt(fr(acc[i] + fr(1e-6)))) / std) * gi); // delta.div_(std).mul_(grad)
+        acc[i] = fr(fr(acc[i] * fr(0.9)) + fr(fr(fr(1 - 0.9) * delta) * delta));
+        p[i] = fr(p[i] + fr(fr(-1) * delta));
+      }
+    });
+});
+
 describe.runIf(detectFeatures().relaxedSimd)('optimizers, relaxed build', () => {
   test('gives the same bits as the strict build', async () => {
     const results: Float32Array[] = [];
