@@ -10,7 +10,9 @@
 //   [6], [7]         spare, written as 0 by rng_seed and otherwise ignored
 //
 // Every generator call uses one call index: it reads blocks Philox(key, (c0c1 + b, c2c3)) for
-// b = 0, 1, 2, … as it needs them, then increments c2c3 by one (n = 0 included). So:
+// b = 0, 1, 2, … (c0c1 + b mod 2⁶⁴) as it needs them, then increments c2c3 by one (n = 0
+// included). Blocks are computed four at a time, one per i32x4 lane; blocks computed beyond the
+// last one a call needs are simply not used. So:
 // - the values of a call are a pure function of (seed, number of calls since rng_seed): they do
 //   not depend on the sizes or kinds of earlier calls, nor on how many words a rejection loop
 //   took;
@@ -26,40 +28,76 @@
 // every engine produces the same bits.
 
 // Philox4x32 constants (Random123 philox.h): round multipliers and Weyl key increments.
-const PHILOX_M0: u64 = 0xD2511F53;
-const PHILOX_M1: u64 = 0xCD9E8D57;
-const PHILOX_W0: u32 = 0x9E3779B9; // golden ratio
-const PHILOX_W1: u32 = 0xBB67AE85; // √3 − 1
+const PHILOX_M0: i32 = 0xD2511F53;
+const PHILOX_M1: i32 = 0xCD9E8D57;
+const PHILOX_W0: u32 = 0x9E3779B9; // ⌊(φ − 1)·2³²⌋, golden ratio
+const PHILOX_W1: u32 = 0xBB67AE85; // ⌊(√3 − 1)·2³²⌋
 
-/** The last Philox block, four u32 words (static scratch, not state). */
-const BLOCK: usize = memory.data(16, 16);
+/** The last four Philox blocks, 16 u32 words in stream order (static scratch, not state). */
+const BLOCKS: usize = memory.data(64, 16);
 
-/** Writes Philox4x32-10(counter = (c0, c1, c2, c3), key = (k0, k1)) to BLOCK. */
-function philox(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+/** High 32 bits of each lane's u32 × u32 product. */
+// @ts-ignore: decorator
+@inline function mulhi(a: v128, m: v128): v128 {
+  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(a, m), i64x2.extmul_high_i32x4_u(a, m), 1, 3, 5, 7);
+}
+
+/**
+ * Blocks b … b+3 of the current call, Philox4x32-10(counter = (c0c1 + b + lane, c2c3), key),
+ * computed in the four lanes of i32x4 and written to BLOCKS in stream order (block b + q at
+ * BLOCKS + 16q). Callers that need fewer blocks ignore the rest.
+ */
+function philox4(state: usize, b: u64): void {
+  const base = load<u64>(state, 8) + b;
+  const call = load<u64>(state, 16);
+  const l1 = base + 1, l2 = base + 2, l3 = base + 3; // 64-bit: carries reach c1
+  let c0 = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(<i32>base),
+    1, <i32>l1), 2, <i32>l2), 3, <i32>l3);
+  let c1 = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(<i32>(base >>> 32)),
+    1, <i32>(l1 >>> 32)), 2, <i32>(l2 >>> 32)), 3, <i32>(l3 >>> 32));
+  let c2 = i32x4.splat(<i32>call);
+  let c3 = i32x4.splat(<i32>(call >>> 32));
+  let k0 = load<u32>(state);
+  let k1 = load<u32>(state, 4);
+  const m0 = i32x4.splat(PHILOX_M0);
+  const m1 = i32x4.splat(PHILOX_M1);
   for (let r = 0; r < 10; r++) {
-    const p0 = PHILOX_M0 * <u64>c0;
-    const p1 = PHILOX_M1 * <u64>c2;
-    const n0 = <u32>(p1 >>> 32) ^ c1 ^ k0;
-    const n2 = <u32>(p0 >>> 32) ^ c3 ^ k1;
-    c0 = n0;
-    c1 = <u32>p1;
-    c2 = n2;
-    c3 = <u32>p0;
+    // (c0, c1, c2, c3) ← (hi(M1·c2) ⊕ c1 ⊕ k0, lo(M1·c2), hi(M0·c0) ⊕ c3 ⊕ k1, lo(M0·c0))
+    const hi0 = mulhi(c0, m0);
+    const lo0 = i32x4.mul(c0, m0);
+    const hi1 = mulhi(c2, m1);
+    const lo1 = i32x4.mul(c2, m1);
+    c0 = v128.xor(v128.xor(hi1, c1), i32x4.splat(k0));
+    c1 = lo1;
+    c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(k1));
+    c3 = lo0;
     k0 += PHILOX_W0; // the bump after the 10th round is unused
     k1 += PHILOX_W1;
   }
-  store<u32>(BLOCK, c0);
-  store<u32>(BLOCK, c1, 4);
-  store<u32>(BLOCK, c2, 8);
-  store<u32>(BLOCK, c3, 12);
+  // Transpose: lane q of (c0, c1, c2, c3) is block b + q.
+  const t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+  v128.store(BLOCKS, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(BLOCKS, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(BLOCKS, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(BLOCKS, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
 }
 
-/** Block b of the current call's stream into BLOCK. */
+/** The address of the block holding stream word i (i a multiple of 4), generating the next
+ *  four blocks when i starts a new group of 16 words. */
 // @ts-ignore: decorator
-@inline function block(state: usize, b: u64): void {
-  const lo = load<u64>(state, 8) + b;
-  const call = load<u64>(state, 16);
-  philox(<u32>lo, <u32>(lo >>> 32), <u32>call, <u32>(call >>> 32), load<u32>(state), load<u32>(state, 4));
+@inline function blockAddress(state: usize, i: i32): usize {
+  const q = <usize>(i >> 2) & 3;
+  if (q == 0) philox4(state, <u64>(i >> 2));
+  return BLOCKS + (q << 4);
+}
+
+/** The block holding stream word i (i a multiple of 4), as i32x4. */
+// @ts-ignore: decorator
+@inline function nextBlock(state: usize, i: i32): v128 {
+  return v128.load(blockAddress(state, i));
 }
 
 /** Ends a call: the next call gets the next call index. */
@@ -111,10 +149,8 @@ export function f32_rand_uniform(state: usize, out: usize, n: i32, lo: f32, hi: 
   const vhi = f32x4.splat(hi);
   const range = f32x4.splat(hi - lo);
   const ulp24 = f32x4.splat(reinterpret<f32>(<u32>0x33800000)); // 2⁻²⁴ = 5.9604645e-8
-  let b: u64 = 0;
   for (let i = 0; i < n; i += 4) {
-    block(state, b++);
-    const u = f32x4.mul(f32x4.convert_i32x4_u(i32x4.shr_u(v128.load(BLOCK), 8)), ulp24);
+    const u = f32x4.mul(f32x4.convert_i32x4_u(i32x4.shr_u(nextBlock(state, i), 8)), ulp24);
     const y = f32x4.add(f32x4.mul(u, range), vlo);
     storeLanes(out + (<usize>i << 2), v128.bitselect(y, cap, f32x4.lt(y, vhi)), min(n - i, 4));
   }
@@ -131,14 +167,13 @@ export function f32_rand_uniform(state: usize, out: usize, n: i32, lo: f32, hi: 
 export function f32_rand_normal(state: usize, out: usize, n: i32, mean: f64, std: f64): void {
   const inv32: f64 = 2.3283064365386963e-10; // 2⁻³²
   const twoPi: f64 = 6.283185307179586; // 2π rounded to f64
-  let b: u64 = 0;
   for (let i = 0; i < n; i += 4) {
-    block(state, b++);
+    const words = blockAddress(state, i);
     const k = min(n - i, 4);
     const p = out + (<usize>i << 2);
     for (let h = 0; h < k; h += 2) {
-      const u1 = (<f64>load<u32>(BLOCK + (<usize>h << 2)) + 1) * inv32;
-      const u2 = <f64>load<u32>(BLOCK + (<usize>h << 2), 4) * inv32;
+      const u1 = (<f64>load<u32>(words + (<usize>h << 2)) + 1) * inv32;
+      const u2 = <f64>load<u32>(words + (<usize>h << 2), 4) * inv32;
       const r = Math.sqrt(-2 * Math.log(u1));
       NativeMath.sincos(twoPi * u2);
       store<f32>(p + (<usize>h << 2), <f32>(mean + std * (r * NativeMath.sincos_cos)));
@@ -162,10 +197,8 @@ export function f32_rand_bernoulli(state: usize, out: usize, n: i32, p: f64): vo
       fillLanes(out, n, one);
     } else {
       const t = i32x4.splat(<i32><u32>tf);
-      let b: u64 = 0;
       for (let i = 0; i < n; i += 4) {
-        block(state, b++);
-        storeLanes(out + (<usize>i << 2), v128.and(i32x4.lt_u(v128.load(BLOCK), t), one), min(n - i, 4));
+        storeLanes(out + (<usize>i << 2), v128.and(i32x4.lt_u(nextBlock(state, i), t), one), min(n - i, 4));
       }
     }
   }
@@ -187,17 +220,17 @@ export function f32_rand_bernoulli(state: usize, out: usize, n: i32, p: f64): vo
 export function rand_permutation(state: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), i);
   let b: u64 = 0;
-  let w = 4; // next word of BLOCK to use; 4 = need a new block
+  let w = 16; // next word of BLOCKS to use; 16 = need four new blocks
   for (let i = n - 1; i > 0; i--) {
     const s = <u32>(i + 1);
-    if (w == 4) { block(state, b++); w = 0; }
-    let m = <u64>load<u32>(BLOCK + (<usize>w << 2)) * <u64>s;
+    if (w == 16) { philox4(state, b); b += 4; w = 0; }
+    let m = <u64>load<u32>(BLOCKS + (<usize>w << 2)) * <u64>s;
     w++;
     if (<u32>m < s) {
       const t: u32 = (<u32>0 - s) % s; // 2³² mod s: the size of the biased region
       while (<u32>m < t) {
-        if (w == 4) { block(state, b++); w = 0; }
-        m = <u64>load<u32>(BLOCK + (<usize>w << 2)) * <u64>s;
+        if (w == 16) { philox4(state, b); b += 4; w = 0; }
+        m = <u64>load<u32>(BLOCKS + (<usize>w << 2)) * <u64>s;
         w++;
       }
     }

@@ -123,12 +123,25 @@ describe('Philox4x32-10 and the state layout', () => {
       s.reset();
       const st = s.alloc(STATE_WORDS);
       s.u32(st, STATE_WORDS).set([...key, ...ctr, 0, 0]);
-      const u = uniform(st, 4);
-      expect(Array.from(u, (x) => hex(x * 2 ** 24))).toEqual(want.map((w) => hex(w >>> 8)));
+      // 16 values: the KAT block, then three more blocks computed in the other SIMD lanes
+      // (block index + 1, + 2, + 3, carrying into c1 and wrapping at 2⁶⁴ for the all-ones case).
+      const before = stateOf(st);
+      const u = uniform(st, 16);
+      expect(Array.from(u.subarray(0, 4), (x) => hex(x * 2 ** 24))).toEqual(want.map((w) => hex(w >>> 8)));
+      expect(Array.from(u, (x) => hex(x * 2 ** 24))).toEqual(streamWords(before, 16).map((w) => hex(w >>> 8)));
       // The call index (c2, c3) advanced by one, with carry; the block base (c0, c1) did not.
       const call = ((BigInt(ctr[2]) | (BigInt(ctr[3]) << 32n)) + 1n) & 0xffffffffffffffffn;
       expect(Array.from(stateOf(st))).toEqual([...key, ctr[0], ctr[1], Number(call & 0xffffffffn), Number(call >> 32n), 0, 0]);
     }
+  });
+
+  test('block index carries from c0 into c1 inside a group of four blocks', () => {
+    s.reset();
+    const st = s.alloc(STATE_WORDS);
+    s.u32(st, STATE_WORDS).set([0x01234567, 0x89abcdef, 0xfffffffe, 0x00000007, 5, 0, 0, 0]);
+    const before = stateOf(st);
+    const u = uniform(st, 32);
+    expect(Array.from(u, (x) => hex(x * 2 ** 24))).toEqual(streamWords(before, 32).map((w) => hex(w >>> 8)));
   });
 
   test('uniform, bernoulli and permutation follow the documented word mapping exactly', () => {
