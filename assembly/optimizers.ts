@@ -1,1 +1,366 @@
-// (being written)
+// Fused, in-place optimizer updates with PyTorch's semantics (torch.optim, 2.x; `maximize`,
+// `foreach`, `capturable` and `differentiable` do not apply here).
+//
+// p: parameters, g: gradients (never written), the rest: optimizer state tensors of p's size.
+// `step` counts from 1. Hyperparameters arrive as f64 (JS numbers, like Python floats): every
+// scalar derived from them (1 − β1, lr / bc1, 1 − lr·wd, …) is computed in f64 as torch.optim
+// computes it in Python, then rounded once to f32, as ATen does when such a scalar meets a float
+// tensor. The elementwise arithmetic then follows the ATen op sequence of torch.optim's
+// single-tensor path (lerp_, mul_().addcmul_(), addcdiv_(), …) in f32, unfused: ATen's own
+// vectorized CPU loops may use FMA, so bit equality with PyTorch itself is not promised; equality
+// between engines is (strict build: these kernels never use relaxed SIMD).
+//
+// Each kernel defines its arithmetic once, as an @inline function on f32x4; the last n mod 4
+// elements run through that same function (loaded into the low lanes of a vector), so an
+// element's result never depends on its position.
+
+// @ts-ignore: decorator
+@inline function ld(p: usize, k: i32): v128 {
+  if (k == 4) return v128.load(p);
+  let v = v128.load32_zero(p);
+  if (k > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (k > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function st(p: usize, v: v128, k: i32): void {
+  if (k == 4) {
+    v128.store(p, v);
+  } else {
+    store<f32>(p, f32x4.extract_lane(v, 0));
+    if (k > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+    if (k > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+  }
+}
+
+/** ATen's lerp(self, end, w) for a scalar weight: self + w·(end − self) when |w| < 0.5, else
+ *  end − (end − self)·(1 − w). `omw` is 1 − w, computed in f32 like ATen's opmath. */
+// @ts-ignore: decorator
+@inline function lerp(self: v128, end: v128, w: v128, omw: v128, small: bool): v128 {
+  const d = f32x4.sub(end, self);
+  return small ? f32x4.add(self, f32x4.mul(w, d)) : f32x4.sub(end, f32x4.mul(d, omw));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SGD
+
+// @ts-ignore: decorator
+@inline function sgdVec(o: usize, k: i32, p: usize, g: usize, buf: usize, negLr: v128, mom: v128,
+  omd: v128, wd: v128, hasWd: bool, hasMom: bool, nesterov: bool, first: bool): void {
+  const pv = ld(p + o, k);
+  let gv = ld(g + o, k);
+  if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  if (hasMom) {
+    let b: v128;
+    if (first) b = gv;
+    else b = f32x4.add(f32x4.mul(ld(buf + o, k), mom), f32x4.mul(omd, gv));
+    st(buf + o, b, k);
+    gv = nesterov ? f32x4.add(gv, f32x4.mul(mom, b)) : b;
+  }
+  st(p + o, f32x4.add(pv, f32x4.mul(negLr, gv)), k);
+}
+
+/**
+ * SGD with momentum, dampening, Nesterov momentum and L2 weight decay, as torch.optim.SGD.
+ * Momentum: Sutskever et al., "On the importance of initialization and momentum in deep
+ * learning", ICML 2013, https://proceedings.mlr.press/v28/sutskever13.html
+ *
+ * ```
+ * input: γ (lr), θ₀ (params), f(θ) (objective), λ (weight decay), μ (momentum), τ (dampening),
+ *        nesterov
+ * for t = 1 to …:
+ *   g_t ← ∇_θ f_t(θ_{t−1})
+ *   if λ ≠ 0:  g_t ← g_t + λ θ_{t−1}
+ *   if μ ≠ 0:
+ *     if t > 1:  b_t ← μ b_{t−1} + (1 − τ) g_t
+ *     else:      b_t ← g_t
+ *     if nesterov:  g_t ← g_t + μ b_t
+ *     else:         g_t ← b_t
+ *   θ_t ← θ_{t−1} − γ g_t
+ * ```
+ * buf (b) is read only when momentum ≠ 0 and step > 1, written only when momentum ≠ 0.
+ */
+export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentum: f64, dampening: f64,
+  weightDecay: f64, nesterov: i32, step: i32): void {
+  const negLr = f32x4.splat(<f32>-lr);
+  const mom = f32x4.splat(<f32>momentum);
+  const omd = f32x4.splat(<f32>(1 - dampening));
+  const wd = f32x4.splat(<f32>weightDecay);
+  const hasWd = weightDecay != 0;
+  const hasMom = momentum != 0;
+  const nest = nesterov != 0;
+  const first = step <= 1;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    sgdVec(<usize>i << 2, 4, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first);
+  }
+  if (i < n) sgdVec(<usize>i << 2, n - i, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adam, AdamW, AMSGrad
+
+// @ts-ignore: decorator
+@inline function adamVec(o: usize, k: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize,
+  negStep: v128, b2: v128, omb2: v128, w1: v128, omw1: v128, small1: bool, c2: v128, eps: v128,
+  wd: v128, decay: v128, hasWd: bool, decoupled: bool, amsgrad: bool): void {
+  let pv = ld(p + o, k);
+  let gv = ld(g + o, k);
+  if (hasWd) {
+    if (decoupled) pv = f32x4.mul(pv, decay);
+    else gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  }
+  const mv = lerp(ld(m + o, k), gv, w1, omw1, small1);
+  st(m + o, mv, k);
+  let vv = f32x4.add(f32x4.mul(ld(v + o, k), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
+  st(v + o, vv, k);
+  if (amsgrad) {
+    vv = f32x4.max(ld(vmax + o, k), vv);
+    st(vmax + o, vv, k);
+  }
+  const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), c2), eps);
+  st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negStep, mv), denom)), k);
+}
+
+/**
+ * Adam (decoupled = 0) and AdamW (decoupled = 1), with optional AMSGrad, as torch.optim.Adam /
+ * torch.optim.AdamW: one kernel, the weight decay mode is a flag.
+ * Adam: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+ * https://arxiv.org/abs/1412.6980. AdamW: Loshchilov & Hutter, "Decoupled Weight Decay
+ * Regularization", ICLR 2019, https://arxiv.org/abs/1711.05101. AMSGrad: Reddi et al., "On the
+ * Convergence of Adam and Beyond", ICLR 2018, https://openreview.net/forum?id=ryQu7f-RZ
+ *
+ * ```
+ * input: γ (lr), β1, β2 (betas), θ₀ (params), f(θ) (objective), λ (weight decay), amsgrad,
+ *        ε (epsilon), decoupled
+ * initialize: m₀ ← 0, v₀ ← 0, v₀^max ← 0
+ * for t = 1 to …:
+ *   g_t ← ∇_θ f_t(θ_{t−1})
+ *   if λ ≠ 0:
+ *     if decoupled:  θ_{t−1} ← θ_{t−1} − γ λ θ_{t−1}        (AdamW)
+ *     else:          g_t ← g_t + λ θ_{t−1}                  (Adam, L2)
+ *   m_t ← β1 m_{t−1} + (1 − β1) g_t
+ *   v_t ← β2 v_{t−1} + (1 − β2) g_t²
+ *   m̂_t ← m_t / (1 − β1^t)
+ *   if amsgrad:
+ *     v_t^max ← max(v_{t−1}^max, v_t)
+ *     v̂_t ← v_t^max / (1 − β2^t)
+ *   else:
+ *     v̂_t ← v_t / (1 − β2^t)
+ *   θ_t ← θ_{t−1} − γ m̂_t / (√v̂_t + ε)
+ * ```
+ * Computed as torch.optim does (single-tensor path): bc1 = 1 − β1^t and bc2 = 1 − β2^t in f64
+ * here, in wasm (AssemblyScript's Math.pow is compiled code, so every engine gets the same
+ * bits); m ← lerp(m, g, 1 − β1); v ← v·β2 + ((1 − β2)·g)·g; denom ← √v̂'/√bc2 + ε (v̂' = v or
+ * v^max); θ ← θ + ((−γ/bc1)·m) / denom; AdamW first does θ ← θ·(1 − γλ).
+ * vmax is touched only when amsgrad = 1.
+ */
+export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize, lr: f64, beta1: f64,
+  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, amsgrad: i32, step: i32): void {
+  const t = <f64>step;
+  const bc1 = 1 - Math.pow(beta1, t);
+  const bc2 = 1 - Math.pow(beta2, t);
+  const negStep = f32x4.splat(<f32>(-(lr / bc1)));
+  const c2 = f32x4.splat(<f32>Math.sqrt(bc2));
+  const w1s = <f32>(1 - beta1);
+  const w1 = f32x4.splat(w1s);
+  const omw1 = f32x4.splat(<f32>1 - w1s);
+  const small1 = Mathf.abs(w1s) < 0.5;
+  const b2 = f32x4.splat(<f32>beta2);
+  const omb2 = f32x4.splat(<f32>(1 - beta2));
+  const ep = f32x4.splat(<f32>eps);
+  const wd = f32x4.splat(<f32>weightDecay);
+  const decay = f32x4.splat(<f32>(1 - lr * weightDecay));
+  const hasWd = weightDecay != 0;
+  const dec = decoupled != 0;
+  const ams = amsgrad != 0;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    adamVec(<usize>i << 2, 4, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep, wd, decay,
+      hasWd, dec, ams);
+  }
+  if (i < n) {
+    adamVec(<usize>i << 2, n - i, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep, wd, decay,
+      hasWd, dec, ams);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RMSprop
+
+// @ts-ignore: decorator
+@inline function rmspropVec(o: usize, k: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize,
+  negLr: v128, alpha: v128, oma: v128, omw: v128, smallW: bool, eps: v128, wd: v128, mom: v128,
+  hasWd: bool, hasMom: bool, centered: bool): void {
+  const pv = ld(p + o, k);
+  let gv = ld(g + o, k);
+  if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  const sv = f32x4.add(f32x4.mul(ld(sq + o, k), alpha), f32x4.mul(f32x4.mul(oma, gv), gv));
+  st(sq + o, sv, k);
+  let avg: v128;
+  if (centered) {
+    const av = lerp(ld(gavg + o, k), gv, oma, omw, smallW);
+    st(gavg + o, av, k);
+    avg = f32x4.sqrt(f32x4.sub(sv, f32x4.mul(av, av)));
+  } else {
+    avg = f32x4.sqrt(sv);
+  }
+  avg = f32x4.add(avg, eps);
+  if (hasMom) {
+    const b = f32x4.add(f32x4.mul(ld(buf + o, k), mom), f32x4.div(gv, avg));
+    st(buf + o, b, k);
+    st(p + o, f32x4.add(pv, f32x4.mul(negLr, b)), k);
+  } else {
+    st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), k);
+  }
+}
+
+/**
+ * RMSprop, as torch.optim.RMSprop (Hinton, Neural Networks for Machine Learning, lecture 6e,
+ * https://www.cs.toronto.edu/~tijmen/csc321/slides/lecture_slides_lec6.pdf; the centered
+ * variant: Graves, "Generating Sequences With Recurrent Neural Networks", 2013,
+ * https://arxiv.org/abs/1308.0850).
+ *
+ * ```
+ * input: α (alpha), γ (lr), θ₀ (params), f(θ) (objective), λ (weight decay), μ (momentum),
+ *        centered, ε (epsilon)
+ * initialize: v₀ ← 0 (square average), b₀ ← 0 (buffer), g₀^ave ← 0
+ * for t = 1 to …:
+ *   g_t ← ∇_θ f_t(θ_{t−1})
+ *   if λ ≠ 0:  g_t ← g_t + λ θ_{t−1}
+ *   v_t ← α v_{t−1} + (1 − α) g_t²
+ *   ṽ_t ← v_t
+ *   if centered:
+ *     g_t^ave ← g_{t−1}^ave α + (1 − α) g_t
+ *     ṽ_t ← ṽ_t − (g_t^ave)²
+ *   if μ > 0:
+ *     b_t ← μ b_{t−1} + g_t / (√ṽ_t + ε)
+ *     θ_t ← θ_{t−1} − γ b_t
+ *   else:
+ *     θ_t ← θ_{t−1} − γ g_t / (√ṽ_t + ε)
+ * ```
+ * As in PyTorch, the centered ṽ is not clamped: rounding can make it slightly negative when the
+ * gradient is nearly constant, and √ of it is then NaN. gavg is used only when centered, buf
+ * only when momentum > 0 (a buffer that starts at zero, so no special first step).
+ */
+export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize, lr: f64, alpha: f64,
+  eps: f64, weightDecay: f64, momentum: f64, centered: i32): void {
+  const negLr = f32x4.splat(<f32>-lr);
+  const al = f32x4.splat(<f32>alpha);
+  const omas = <f32>(1 - alpha);
+  const oma = f32x4.splat(omas);
+  const omw = f32x4.splat(<f32>1 - omas);
+  const smallW = Mathf.abs(omas) < 0.5;
+  const ep = f32x4.splat(<f32>eps);
+  const wd = f32x4.splat(<f32>weightDecay);
+  const mom = f32x4.splat(<f32>momentum);
+  const hasWd = weightDecay != 0;
+  const hasMom = momentum > 0;
+  const cen = centered != 0;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    rmspropVec(<usize>i << 2, 4, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd, mom, hasWd, hasMom, cen);
+  }
+  if (i < n) {
+    rmspropVec(<usize>i << 2, n - i, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd, mom, hasWd, hasMom,
+      cen);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adagrad
+
+// @ts-ignore: decorator
+@inline function adagradVec(o: usize, k: i32, p: usize, g: usize, sum: usize, negClr: v128, eps: v128,
+  wd: v128, hasWd: bool): void {
+  const pv = ld(p + o, k);
+  let gv = ld(g + o, k);
+  if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  const s = f32x4.add(ld(sum + o, k), f32x4.mul(gv, gv));
+  st(sum + o, s, k);
+  const std = f32x4.add(f32x4.sqrt(s), eps);
+  st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negClr, gv), std)), k);
+}
+
+/**
+ * Adagrad, as torch.optim.Adagrad (Duchi, Hazan & Singer, "Adaptive Subgradient Methods for
+ * Online Learning and Stochastic Optimization", JMLR 12, 2011,
+ * https://jmlr.org/papers/v12/duchi11a.html).
+ *
+ * ```
+ * input: γ (lr), θ₀ (params), f(θ) (objective), λ (weight decay),
+ *        τ (initial accumulator value), η (lr decay), ε (epsilon)
+ * initialize: state_sum₀ ← τ
+ * for t = 1 to …:
+ *   g_t ← ∇_θ f_t(θ_{t−1})
+ *   γ̃ ← γ / (1 + (t − 1) η)
+ *   if λ ≠ 0:  g_t ← g_t + λ θ_{t−1}
+ *   state_sum_t ← state_sum_{t−1} + g_t²
+ *   θ_t ← θ_{t−1} − γ̃ g_t / (√state_sum_t + ε)
+ * ```
+ * The initial accumulator τ is the caller's job (f32_fill on sum before the first step).
+ */
+export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrDecay: f64, weightDecay: f64,
+  eps: f64, step: i32): void {
+  const clr = lr / (1 + <f64>(step - 1) * lrDecay);
+  const negClr = f32x4.splat(<f32>-clr);
+  const ep = f32x4.splat(<f32>eps);
+  const wd = f32x4.splat(<f32>weightDecay);
+  const hasWd = weightDecay != 0;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) adagradVec(<usize>i << 2, 4, p, g, sum, negClr, ep, wd, hasWd);
+  if (i < n) adagradVec(<usize>i << 2, n - i, p, g, sum, negClr, ep, wd, hasWd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adadelta
+
+// @ts-ignore: decorator
+@inline function adadeltaVec(o: usize, k: i32, p: usize, g: usize, sq: usize, acc: usize, negLr: v128,
+  rho: v128, omr: v128, eps: v128, wd: v128, hasWd: bool): void {
+  const pv = ld(p + o, k);
+  let gv = ld(g + o, k);
+  if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  const s = f32x4.add(f32x4.mul(ld(sq + o, k), rho), f32x4.mul(f32x4.mul(omr, gv), gv));
+  st(sq + o, s, k);
+  const std = f32x4.sqrt(f32x4.add(s, eps));
+  const av = ld(acc + o, k);
+  const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(av, eps)), std), gv);
+  st(acc + o, f32x4.add(f32x4.mul(av, rho), f32x4.mul(f32x4.mul(omr, delta), delta)), k);
+  st(p + o, f32x4.add(pv, f32x4.mul(negLr, delta)), k);
+}
+
+/**
+ * Adadelta, as torch.optim.Adadelta (Zeiler, "ADADELTA: An Adaptive Learning Rate Method",
+ * 2012, https://arxiv.org/abs/1212.5701).
+ *
+ * ```
+ * input: γ (lr), θ₀ (params), f(θ) (objective), ρ (decay), λ (weight decay), ε (epsilon)
+ * initialize: v₀ ← 0 (square avg), u₀ ← 0 (accumulate variables)
+ * for t = 1 to …:
+ *   g_t ← ∇_θ f_t(θ_{t−1})
+ *   if λ ≠ 0:  g_t ← g_t + λ θ_{t−1}
+ *   v_t ← v_{t−1} ρ + g_t² (1 − ρ)
+ *   Δx_t ← (√(u_{t−1} + ε) / √(v_t + ε)) g_t
+ *   u_t ← u_{t−1} ρ + Δx_t² (1 − ρ)
+ *   θ_t ← θ_{t−1} − γ Δx_t
+ * ```
+ */
+export function f32_adadelta(n: i32, p: usize, g: usize, sq: usize, accDelta: usize, lr: f64, rho: f64, eps: f64,
+  weightDecay: f64): void {
+  const negLr = f32x4.splat(<f32>-lr);
+  const rh = f32x4.splat(<f32>rho);
+  const omr = f32x4.splat(<f32>(1 - rho));
+  const ep = f32x4.splat(<f32>eps);
+  const wd = f32x4.splat(<f32>weightDecay);
+  const hasWd = weightDecay != 0;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) adadeltaVec(<usize>i << 2, 4, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd);
+  if (i < n) adadeltaVec(<usize>i << 2, n - i, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd);
+}
