@@ -159,3 +159,82 @@ for (const build of ['strict', 'relaxed'] as const) {
     }
   });
 }
+
+describe('math special values and bits', () => {
+  const run = async (build: 'strict' | 'relaxed', k: Kernel, xs: number[]) => k(await scratchCore(build), new Float32Array(xs));
+
+  test('exp: exact special values', async () => {
+    const y = await run('strict', viaExp, [0, -0, Infinity, -Infinity, NaN, 1, 88.72283, 88.72284, -103.97207, -103.9721, -104, -1e30, 1e30]);
+    expect(y[0]).toBe(1);
+    expect(y[1]).toBe(1);
+    expect(y[2]).toBe(Infinity);
+    expect(Object.is(y[3], 0)).toBe(true);
+    expect(y[4]).toBeNaN();
+    expect(ulpError(y[5], Math.E)).toBeLessThanOrEqual(1);
+    expect(ulpError(y[6], Math.exp(Math.fround(88.72283)))).toBeLessThanOrEqual(1); // just below FLT_MAX
+    expect(y[7]).toBe(Infinity);
+    expect(y[8]).toBe(DENORM_MIN); // e^x just above 2^−150 rounds up to the smallest subnormal
+    expect(y[9]).toBe(0);
+    expect(y[10]).toBe(0);
+    expect(y[11]).toBe(0);
+    expect(y[12]).toBe(Infinity);
+  });
+
+  test('log: exact special values', async () => {
+    const y = await run('strict', viaLog, [0, -0, -1, -Infinity, Infinity, NaN, 1, 2, DENORM_MIN, FLT_MAX]);
+    expect(y[0]).toBe(-Infinity);
+    expect(y[1]).toBe(-Infinity);
+    expect(y[2]).toBeNaN();
+    expect(y[3]).toBeNaN();
+    expect(y[4]).toBe(Infinity);
+    expect(y[5]).toBeNaN();
+    expect(Object.is(y[6], 0)).toBe(true);
+    expect(ulpError(y[7], Math.LN2)).toBeLessThanOrEqual(1);
+    expect(ulpError(y[8], Math.log(DENORM_MIN))).toBeLessThanOrEqual(1);
+    expect(ulpError(y[9], Math.log(FLT_MAX))).toBeLessThanOrEqual(1);
+  });
+
+  test('tanh and sigmoid: exact limits, signed zeros, no NaN for huge inputs', async () => {
+    const xs = [0, -0, Infinity, -Infinity, 9.02, -9.02, 400, -400, 1e-40, -1e-40];
+    const t = await run('strict', viaAct(ACT_TANH), xs);
+    expect(Array.from(t)).toEqual([0, -0, 1, -1, 1, -1, 1, -1, Math.fround(1e-40), Math.fround(-1e-40)]);
+    expect(Object.is(t[1], -0)).toBe(true);
+    const s = await run('strict', viaAct(ACT_SIGMOID), xs);
+    expect(Array.from(s.subarray(0, 4))).toEqual([0.5, 0.5, 1, 0]);
+    expect(Array.from(s.subarray(6, 10))).toEqual([1, 0, 0.5, 0.5]);
+    expect(ulpError(s[4], sigmoid64(Math.fround(9.02)))).toBeLessThanOrEqual(2.5);
+    expect(ulpError(s[5], sigmoid64(Math.fround(-9.02)))).toBeLessThanOrEqual(2.5);
+  });
+
+  // The same inputs through every position: each value once in a SIMD body (n % 4 == 0) and once
+  // alone (n = 1: the scalar tail), and through both builds (math.ts uses no FMA, so the relaxed
+  // build must give the strict build's bits too).
+  const positionInputs = () => {
+    const r = mulberry32(11);
+    const xs = [0, -0, 1, -1, 88.72, -88.72, -103.9, -104, 1e-45, 1e-30, 3e38, 0.5493, 9.01, 20, 400, -400];
+    while (xs.length < 200) xs.push((r() - 0.5) * 2 ** (r() * 16 - 4));
+    return new Float32Array(xs);
+  };
+  const kernels: [string, Kernel][] = [
+    ['exp', viaExp],
+    ['log', viaLog],
+    ['tanh', viaAct(ACT_TANH)],
+    ['sigmoid', viaAct(ACT_SIGMOID)],
+    ['expm1 (elu)', viaAct(ACT_ELU, 1)],
+    ['softplus', viaAct(ACT_SOFTPLUS)],
+  ];
+  const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
+  for (const [name, k] of kernels) {
+    test(`${name}: same bits in the SIMD body, the scalar tail and both builds`, async () => {
+      const x = positionInputs();
+      const xl = Float32Array.from(x, Math.abs); // log: positive inputs
+      const input = name === 'log' ? xl : x;
+      const strict = await scratchCore('strict');
+      const relaxed = await scratchCore('relaxed');
+      const body = bitsOf(k(strict, input));
+      const tail = Array.from(input, (v) => bitsOf(k(strict, new Float32Array([v])))[0]);
+      expect(tail, `${name}: tail vs body`).toEqual(body);
+      expect(bitsOf(k(relaxed, input)), `${name}: relaxed vs strict`).toEqual(body);
+    });
+  }
+});
