@@ -143,7 +143,7 @@ export function f32_row_mse(pred: usize, target: usize, out: usize, m: i32, n: i
   const rowBytes = <usize>n << 2;
   for (let r = 0; r < m; r++) {
     const off = <usize>r * rowBytes;
-    const s = sqErr(pred + off, target + off, 0, n, 0.0);
+    const s = sqErr(pred + off, target + off, /* grad */ 0, n, /* g2 */ 0.0);
     store<f32>(out + (<usize>r << 2), <f32>(s / <f64>n));
   }
 }

@@ -194,6 +194,17 @@ for (const build of ['strict', 'relaxed'] as const) {
       }
     });
 
+    test("PyTorch's choices at kinks: relu'(0) = 0, leakyRelu'(0) = alpha, elu'(0) = alpha", async () => {
+      const s = await scratchCore(build);
+      const x = new Float32Array([0, -0]);
+      const ones = new Float32Array([1, 1]);
+      const by = (name: string) => ACTS.find((a) => a.name === name)!;
+      expect(Array.from(backward(s, by('relu'), x, ones))).toEqual([0, 0]);
+      expect(Array.from(backward(s, by('leakyRelu(0.2)'), x, ones))).toEqual([Math.fround(0.2), Math.fround(0.2)]);
+      expect(Array.from(backward(s, by('elu(0.5)'), x, ones))).toEqual([0.5, 0.5]);
+      expect(Array.from(forward(s, by('relu'), x))).toEqual([0, 0]);
+    });
+
     test('saturation: ±300 and ±400 give finite values and gradients', async () => {
       const s = await scratchCore(build);
       const x = new Float32Array([300, -300, 400, -400, 1e30, -1e30]);
