@@ -1,1 +1,149 @@
-// (being written)
+// Losses: each kernel returns the loss summed over its n values (an f64, accumulated in f64) and,
+// when grad ≠ 0, writes grad = gscale · ∂loss/∂pred (gscale = 1/count turns the sum into a mean).
+//
+// The SIMD body keeps two f64x2 accumulators (lanes 0–1 and 2–3 of each f32x4); the scalar tail
+// adds into a third, and the three are summed in a fixed order, so the result is the same on
+// every engine. Per-element terms that are exact in f64 (differences and products of two f32)
+// are formed in f64; the gradients are f32 computed the same way in body and tail.
+
+import { exp_f32, exp_f32x4, log1p_f32, log1p_f32x4 } from './math';
+
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
+}
+// @ts-ignore: decorator
+@inline function total(acc0: v128, acc1: v128, tail: f64): f64 {
+  return ((f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1)) +
+    (f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1))) + tail;
+}
+
+/** Σ (p − t)² over n values; if grad ≠ 0, grad = g2·(p − t) with g2 = 2·gscale. */
+// @ts-ignore: decorator
+@inline function sqErr(pred: usize, target: usize, grad: usize, n: i32, g2: f32): f64 {
+  const g2v = f32x4.splat(g2);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const p = v128.load(pred + o);
+    const t = v128.load(target + o);
+    const d0 = f64x2.sub(lo64(p), lo64(t));
+    const d1 = f64x2.sub(hi64(p), hi64(t));
+    acc0 = f64x2.add(acc0, f64x2.mul(d0, d0));
+    acc1 = f64x2.add(acc1, f64x2.mul(d1, d1));
+    if (grad != 0) v128.store(grad + o, f32x4.mul(f32x4.sub(p, t), g2v));
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const p = load<f32>(pred + o);
+    const t = load<f32>(target + o);
+    const d = <f64>p - <f64>t;
+    tail += d * d;
+    if (grad != 0) store<f32>(grad + o, (p - t) * g2);
+  }
+  return total(acc0, acc1, tail);
+}
+
+/** Mean squared error's sum: Σ (p − t)²; grad = gscale·2(p − t). */
+export function f32_loss_mse(pred: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+  return sqErr(pred, target, grad, n, gscale * 2.0);
+}
+
+/** Σ |p − t|; grad = gscale·sign(p − t), 0 where p == t (and NaN where p − t is NaN). */
+export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+  const gp = f32x4.splat(gscale);
+  const gn = f32x4.splat(-gscale);
+  const zero = f32x4.splat(0.0);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const p = v128.load(pred + o);
+    const t = v128.load(target + o);
+    acc0 = f64x2.add(acc0, f64x2.abs(f64x2.sub(lo64(p), lo64(t))));
+    acc1 = f64x2.add(acc1, f64x2.abs(f64x2.sub(hi64(p), hi64(t))));
+    if (grad != 0) {
+      const d = f32x4.sub(p, t);
+      const g = v128.bitselect(gp, v128.bitselect(gn, f32x4.mul(d, zero), f32x4.lt(d, zero)), f32x4.gt(d, zero));
+      v128.store(grad + o, g);
+    }
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const p = load<f32>(pred + o);
+    const t = load<f32>(target + o);
+    tail += abs<f64>(<f64>p - <f64>t);
+    if (grad != 0) {
+      const d = p - t;
+      store<f32>(grad + o, select<f32>(gscale, select<f32>(-gscale, d * 0.0, d < 0), d > 0));
+    }
+  }
+  return total(acc0, acc1, tail);
+}
+
+/**
+ * Binary cross-entropy from logits z and targets t ∈ [0, 1]:
+ * Σ max(z, 0) − z·t + log1p(exp(−|z|)); grad = gscale·(σ(z) − t).
+ * Stable for any finite z: exp(−|z|) ∈ [0, 1] never overflows, log1p keeps it when it is tiny,
+ * and σ(z) shares that exp (the same formula and bits as math.ts's sigmoid). max(z, 0) − z·t is
+ * formed in f64, where it is exact up to one rounding.
+ */
+export function f32_loss_bce_logits(logits: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0.0);
+  const gs = f32x4.splat(gscale);
+  const zero64 = f64x2.splat(0);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const z = v128.load(logits + o);
+    const t = v128.load(target + o);
+    const e = exp_f32x4(f32x4.neg(f32x4.abs(z)));
+    const sp = log1p_f32x4(e);
+    const z0 = lo64(z);
+    const z1 = hi64(z);
+    const l0 = f64x2.add(f64x2.sub(f64x2.max(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp));
+    const l1 = f64x2.add(f64x2.sub(f64x2.max(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp));
+    acc0 = f64x2.add(acc0, l0);
+    acc1 = f64x2.add(acc1, l1);
+    if (grad != 0) {
+      const s = f32x4.div(v128.bitselect(one, e, f32x4.ge(z, zero)), f32x4.add(e, one));
+      v128.store(grad + o, f32x4.mul(f32x4.sub(s, t), gs));
+    }
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const z = load<f32>(logits + o);
+    const t = load<f32>(target + o);
+    const e = exp_f32(-abs<f32>(z));
+    const z64 = <f64>z;
+    tail += (max<f64>(z64, 0) - z64 * <f64>t) + <f64>log1p_f32(e);
+    if (grad != 0) {
+      const s = select<f32>(1.0, e, z >= 0) / (e + 1.0);
+      store<f32>(grad + o, (s - t) * gscale);
+    }
+  }
+  return total(acc0, acc1, tail);
+}
+
+/** out[i] = mean_j (p[i, j] − t[i, j])² for [m×n] p and t (sum in f64, stored as f32). */
+export function f32_row_mse(pred: usize, target: usize, out: usize, m: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = 0; r < m; r++) {
+    const off = <usize>r * rowBytes;
+    const s = sqErr(pred + off, target + off, /* grad */ 0, n, /* g2 */ 0.0);
+    store<f32>(out + (<usize>r << 2), <f32>(s / <f64>n));
+  }
+}
