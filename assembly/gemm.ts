@@ -1,7 +1,7 @@
 // f32 GEMM: C[m×n] = (accumulate ? C : 0) + op(A)·op(B), row-major, contiguous.
 //
 // Design (BLIS, Van Zee & van de Geijn 2015; XNNPACK's f32-gemm for the WASM SIMD tile): B is
-// packed into NR-wide panels over a KC block of k, A into MR-row panels over an MC×KC block, and a
+// packed into NR-wide panels over a KC×NC block, A into an MR-row panel over the same KC, and a
 // register-blocked f32x4 micro-kernel computes one MR×NR tile of C. Edge tiles run the same kernel
 // on zero-padded panels into a static temp tile, of which only the valid part is copied out. The
 // three variants differ only in how they pack. Small m (batch-1 inference) skips packing: see the
@@ -24,17 +24,21 @@ import { madd } from './simd';
 // (no temporary) and was the fastest relaxed tile.
 const NR: i32 = 8;
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
-// Cache blocks (AMD Zen 4 here: L1d 32 KiB, L2 1 MiB). The MC×KC A block (≤ 72 KiB) is packed
-// once per KC step and stays in L2; B is packed one KC×NR micro-panel (8 KiB, L1) at a time, just
-// before the MC/MR tiles that use it. That repacks B once per MC block (≤ 1/MC extra work) but keeps
-// the static scratch under 100 KiB: asconfig.json fixes the initial memory at 2 pages (128 KiB)
-// for the whole module. MC must be a multiple of MR.
+// Cache blocks (AMD Zen 4 here: L1d 32 KiB, L2 1 MiB). asconfig.json fixes the initial memory at
+// 2 pages (128 KiB) for the whole module, so the scratch must stay near 100 KiB; that rules out
+// BLIS's usual MC×KC A block in L2 plus a KC×NC B block in L3. The order is turned around instead:
+// a KC×NC block of B (80 KiB, packed once per block) stays in L2, and a strip of AG micro-panels
+// of A (AG·MR rows × KC, ≤ 18 KiB) is packed just before use; each micro-panel stays in L1 while
+// the kernel walks the NC/NR B panels. A is repacked once per NC block of columns: m·k·n/NC extra
+// moves, ~1% of the m·n·k products. Packing AG panels at once reads whole cache lines of a
+// transposed A (tn), where one 5-float row per line would refetch each line AG times.
 const KC: i32 = 256;
-const MC: i32 = MR * 12;
+const NC: i32 = 80; // a multiple of NR
+const AG: i32 = 3;
 
-// Packing buffers: static, zero-initialised, never allocated (A sized for the larger, relaxed MC).
-const A_PACK: usize = memory.data(6 * 12 * 256 * 4, 64);
-const B_PACK: usize = memory.data(256 * 8 * 4, 64);
+// Packing buffers: static, zero-initialised, never allocated.
+const B_PACK: usize = memory.data(256 * 80 * 4, 64);
+const A_PACK: usize = memory.data(3 * 6 * 256 * 4, 64); // AG·MR rows, MR ≤ 6
 // An edge tile of C (at most 8 × NR).
 const TILE: usize = memory.data(8 * 8 * 4, 64);
 
@@ -86,39 +90,44 @@ function gemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usize, b: usize, c:
     }
     return;
   }
-  for (let pc = 0; pc < k; pc += KC) {
-    const kc = min(KC, k - pc);
-    const load = accumulate || pc > 0;
-    for (let ic = 0; ic < m; ic += MC) {
-      const mc = min(MC, m - ic);
-      if (aT) packAT(a, m, ic, mc, pc, kc);
-      else packAN(a, k, ic, mc, pc, kc);
-      const ct = c + <usize>ic * ldc;
-      for (let jr = 0; jr < n; jr += NR) {
-        const nr = min(NR, n - jr);
-        if (bT) packBT(b, k, pc, kc, jr, nr);
-        else packBN(b, n, pc, kc, jr, nr);
-        panel(mc, nr, kc, ct + (<usize>jr << 2), ldc, load);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const load = accumulate || pc > 0;
+      if (bT) packBT(b, k, pc, kc, jc, nc);
+      else packBN(b, n, pc, kc, jc, nc);
+      for (let is = 0; is < m; is += AG * MR) {
+        const rows = min(AG * MR, m - is);
+        if (aT) packAT(a, m, is, rows, pc, kc);
+        else packAN(a, k, is, rows, pc, kc);
+        let pa = A_PACK;
+        for (let ir = 0; ir < rows; ir += MR) {
+          row(pa, min(MR, rows - ir), nc, kc, c + <usize>(is + ir) * ldc + (<usize>jc << 2), ldc, load);
+          pa += <usize>kc * (<usize>MR << 2);
+        }
       }
     }
   }
 }
 
-// The MC/MR tiles of one MC×NR column panel of C over one KC block: the packed B micro-panel stays
-// in L1 while the A panels stream from L2 (BLIS's jr-outside-ir order).
-function panel(mc: i32, nr: i32, kc: i32, c: usize, ldc: usize, load: bool): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    const pa = A_PACK + <usize>ir * <usize>kc * 4;
-    const ct = c + <usize>ir * ldc;
+// One MR-row strip of an NC-column block of C over one KC block: the A micro-panel stays in L1,
+// the B panels stream from L2.
+function row(pa: usize, mr: i32, nc: i32, kc: i32, c: usize, ldc: usize, load: bool): void {
+  let pb = B_PACK;
+  const panel = <usize>kc << 5; // bytes per B panel: kc × NR floats
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const ct = c + (<usize>jr << 2);
     if (mr == MR && nr == NR) {
-      kernel(kc, pa, B_PACK, ct, ldc, load);
+      kernel(kc, pa, pb, ct, ldc, load);
     } else {
       // Edge tile: the padded rows and columns compute zeros into TILE and are dropped.
       if (load) copyTile(ct, ldc, TILE, NR << 2, mr, nr);
-      kernel(kc, pa, B_PACK, TILE, NR << 2, load);
+      kernel(kc, pa, pb, TILE, NR << 2, load);
       copyTile(TILE, NR << 2, ct, ldc, mr, nr);
     }
+    pb += panel;
   }
 }
 
@@ -216,107 +225,178 @@ function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, load: bo
   v128.store(c5, c50, 0); v128.store(c5, c51, 16);
 }
 
-// Packing. A panel: for each p in the KC block, the MR values a[i0 .. i0+MR−1, p] (rows past m are
-// zero); panel q of the block starts at A_PACK + q·MR·kc floats. B micro-panel (B_PACK): for each
-// p, the NR values b[p, j0 .. j0+NR−1] (columns past n are zero).
+// Packing. A strip (A_PACK): micro-panel q holds, for each p in the KC block, the MR values
+// a[i0+q·MR .. +MR−1, p] (rows past m are zero) and starts at A_PACK + q·MR·kc floats. B block
+// (B_PACK): panel q holds, for each p, the NR values b[p, j0+q·NR .. +NR−1] (columns past n are
+// zero) and starts at B_PACK + q·NR·kc floats.
 
-// A stored [m×k] (nn, nt).
-function packAN(a: usize, k: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
-  let dst = A_PACK;
+// A stored [m×k] (nn, nt), rows i0 .. i0+rows−1: each micro-panel reads MR contiguous rows.
+function packAN(a: usize, k: i32, i0: i32, rows: i32, pc: i32, kc: i32): void {
   const lda = <usize>k << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    const src = a + <usize>(ic + ir) * lda + (<usize>pc << 2);
+  let dst = A_PACK;
+  for (let r0 = 0; r0 < rows; r0 += MR) {
+    packAN1(a + <usize>(i0 + r0) * lda + (<usize>pc << 2), lda, min(MR, rows - r0), kc, dst);
+    dst += <usize>kc * (<usize>MR << 2);
+  }
+}
+
+// One micro-panel: 4×4 register transposes for rows 0-3, lane extracts for rows 4-5.
+function packAN1(s0: usize, lda: usize, mr: i32, kc: i32, dst: usize): void {
+  const step = <usize>MR << 2;
+  if (mr == MR) {
+    const s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
+    let p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      const o = <usize>p << 2;
+      const x0 = v128.load(s0 + o), x1 = v128.load(s1 + o);
+      const x2 = v128.load(s2 + o), x3 = v128.load(s3 + o);
+      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+      const x4 = v128.load(s4 + o);
+      v128.store(dst, v128.shuffle<f64>(t0, t2, 0, 2), 0);
+      store<f32>(dst, f32x4.extract_lane(x4, 0), 16);
+      v128.store(dst + step, v128.shuffle<f64>(t0, t2, 1, 3), 0);
+      store<f32>(dst + step, f32x4.extract_lane(x4, 1), 16);
+      v128.store(dst + 2 * step, v128.shuffle<f64>(t1, t3, 0, 2), 0);
+      store<f32>(dst + 2 * step, f32x4.extract_lane(x4, 2), 16);
+      v128.store(dst + 3 * step, v128.shuffle<f64>(t1, t3, 1, 3), 0);
+      store<f32>(dst + 3 * step, f32x4.extract_lane(x4, 3), 16);
+      if (MR > 5) {
+        const x5 = v128.load(s5 + o);
+        store<f32>(dst, f32x4.extract_lane(x5, 0), 20);
+        store<f32>(dst + step, f32x4.extract_lane(x5, 1), 20);
+        store<f32>(dst + 2 * step, f32x4.extract_lane(x5, 2), 20);
+        store<f32>(dst + 3 * step, f32x4.extract_lane(x5, 3), 20);
+      }
+      dst += step << 2;
+    }
+    for (; p < kc; p++) {
+      const s = s0 + (<usize>p << 2);
+      for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), load<f32>(s + <usize>r * lda));
+      dst += step;
+    }
+  } else {
     for (let p = 0; p < kc; p++) {
-      const s = src + (<usize>p << 2);
+      const s = s0 + (<usize>p << 2);
       let r = 0;
       for (; r < mr; r++) store<f32>(dst + (<usize>r << 2), load<f32>(s + <usize>r * lda));
       for (; r < MR; r++) store<f32>(dst + (<usize>r << 2), 0);
-      dst += <usize>MR << 2;
+      dst += step;
     }
   }
 }
 
-// A stored [k×m] (tn): each p contributes MR consecutive values.
-function packAT(a: usize, m: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
-  let dst = A_PACK;
+// A stored [k×m] (tn), rows i0 .. i0+rows−1: for each p, the AG·MR values of the strip are
+// contiguous in A and go to AG micro-panels.
+function packAT(a: usize, m: i32, i0: i32, rows: i32, pc: i32, kc: i32): void {
   const lda = <usize>m << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    let s = a + <usize>pc * lda + (<usize>(ic + ir) << 2);
-    for (let p = 0; p < kc; p++) {
-      let r = 0;
-      for (; r < mr; r++) store<f32>(dst + (<usize>r << 2), load<f32>(s + (<usize>r << 2)));
-      for (; r < MR; r++) store<f32>(dst + (<usize>r << 2), 0);
-      dst += <usize>MR << 2;
+  const step = <usize>MR << 2;
+  const panel = <usize>kc * step;
+  const src = a + <usize>pc * lda + (<usize>i0 << 2);
+  if (rows == AG * MR) {
+    let s = src;
+    let dst = A_PACK;
+    const end = dst + panel;
+    while (dst < end) {
+      for (let q = 0; q < AG; q++) {
+        const d = dst + <usize>q * panel;
+        const sq = s + <usize>q * step;
+        v128.store(d, v128.load(sq));
+        store<f32>(d, load<f32>(sq, 16), 16);
+        if (MR > 5) store<f32>(d, load<f32>(sq, 20), 20);
+      }
+      dst += step;
       s += lda;
+    }
+  } else {
+    for (let r0 = 0; r0 < rows; r0 += MR) {
+      const mr = min(MR, rows - r0);
+      let s = src + (<usize>r0 << 2);
+      let dst = A_PACK + <usize>(r0 / MR) * panel;
+      for (let p = 0; p < kc; p++) {
+        let r = 0;
+        for (; r < mr; r++) store<f32>(dst + (<usize>r << 2), load<f32>(s + (<usize>r << 2)));
+        for (; r < MR; r++) store<f32>(dst + (<usize>r << 2), 0);
+        dst += step;
+        s += lda;
+      }
     }
   }
 }
 
 // B stored [k×n] (nn, tn): each p contributes NR consecutive values, two f32x4 for a full panel.
-function packBN(b: usize, n: i32, pc: i32, kc: i32, j0: i32, nr: i32): void {
+function packBN(b: usize, n: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   let dst = B_PACK;
   const ldb = <usize>n << 2;
-  let s = b + <usize>pc * ldb + (<usize>j0 << 2);
-  if (nr == NR) {
-    for (let p = 0; p < kc; p++) {
-      v128.store(dst, v128.load(s, 0), 0);
-      v128.store(dst, v128.load(s, 16), 16);
-      dst += 32;
-      s += ldb;
-    }
-  } else {
-    for (let p = 0; p < kc; p++) {
-      let q = 0;
-      for (; q < nr; q++) store<f32>(dst + (<usize>q << 2), load<f32>(s + (<usize>q << 2)));
-      for (; q < NR; q++) store<f32>(dst + (<usize>q << 2), 0);
-      dst += 32;
-      s += ldb;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    let s = b + <usize>pc * ldb + (<usize>(jc + jr) << 2);
+    if (nr == NR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(s, 0), 0);
+        v128.store(dst, v128.load(s, 16), 16);
+        dst += 32;
+        s += ldb;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let q = 0;
+        for (; q < nr; q++) store<f32>(dst + (<usize>q << 2), load<f32>(s + (<usize>q << 2)));
+        for (; q < NR; q++) store<f32>(dst + (<usize>q << 2), 0);
+        dst += 32;
+        s += ldb;
+      }
     }
   }
 }
 
-// B stored [n×k] (nt): the panel is a transposed 8×kc slab of B, built from 4×4 register transposes.
-function packBT(b: usize, k: i32, pc: i32, kc: i32, j0: i32, nr: i32): void {
+// B stored [n×k] (nt): a panel is a transposed 8×kc slab of B, built from 4×4 register transposes.
+function packBT(b: usize, k: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  let dst = B_PACK;
   const ldb = <usize>k << 2;
-  const s = b + <usize>j0 * ldb + (<usize>pc << 2);
-  if (nr == NR) {
-    for (let h = 0; h < 2; h++) {
-      const r0 = s + <usize>(h * 4) * ldb;
-      const r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
-      const d = B_PACK + (<usize>h << 4);
-      let p = 0;
-      for (; p + 4 <= kc; p += 4) {
-        const o = <usize>p << 2;
-        const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o);
-        const x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
-        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-        const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-        const dp = d + (<usize>p << 5);
-        v128.store(dp, v128.shuffle<f64>(t0, t2, 0, 2), 0);
-        v128.store(dp, v128.shuffle<f64>(t0, t2, 1, 3), 32);
-        v128.store(dp, v128.shuffle<f64>(t1, t3, 0, 2), 64);
-        v128.store(dp, v128.shuffle<f64>(t1, t3, 1, 3), 96);
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const s = b + <usize>(jc + jr) * ldb + (<usize>pc << 2);
+    if (nr == NR) {
+      for (let h = 0; h < 2; h++) {
+        const r0 = s + <usize>(h * 4) * ldb;
+        const r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+        const d = dst + (<usize>h << 4);
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = <usize>p << 2;
+          const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o);
+          const x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          const dp = d + (<usize>p << 5);
+          v128.store(dp, v128.shuffle<f64>(t0, t2, 0, 2), 0);
+          v128.store(dp, v128.shuffle<f64>(t0, t2, 1, 3), 32);
+          v128.store(dp, v128.shuffle<f64>(t1, t3, 0, 2), 64);
+          v128.store(dp, v128.shuffle<f64>(t1, t3, 1, 3), 96);
+        }
+        for (; p < kc; p++) {
+          const o = <usize>p << 2;
+          const dp = d + (<usize>p << 5);
+          store<f32>(dp, load<f32>(r0 + o), 0);
+          store<f32>(dp, load<f32>(r1 + o), 4);
+          store<f32>(dp, load<f32>(r2 + o), 8);
+          store<f32>(dp, load<f32>(r3 + o), 12);
+        }
       }
-      for (; p < kc; p++) {
-        const o = <usize>p << 2;
-        const dp = d + (<usize>p << 5);
-        store<f32>(dp, load<f32>(r0 + o), 0);
-        store<f32>(dp, load<f32>(r1 + o), 4);
-        store<f32>(dp, load<f32>(r2 + o), 8);
-        store<f32>(dp, load<f32>(r3 + o), 12);
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const dp = dst + (<usize>p << 5);
+        let q = 0;
+        for (; q < nr; q++) store<f32>(dp + (<usize>q << 2), load<f32>(s + <usize>q * ldb + (<usize>p << 2)));
+        for (; q < NR; q++) store<f32>(dp + (<usize>q << 2), 0);
       }
     }
-  } else {
-    for (let p = 0; p < kc; p++) {
-      const dp = B_PACK + (<usize>p << 5);
-      let q = 0;
-      for (; q < nr; q++) store<f32>(dp + (<usize>q << 2), load<f32>(s + <usize>q * ldb + (<usize>p << 2)));
-      for (; q < NR; q++) store<f32>(dp + (<usize>q << 2), 0);
-    }
+    dst += <usize>kc << 5;
   }
 }
 

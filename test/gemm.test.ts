@@ -116,8 +116,8 @@ function expectBitwise(actual: Float32Array, expected: Float32Array, what: strin
 }
 
 // Tile and block sizes in assembly/gemm.ts: NR = 8, MR = 5 (strict) / 6 (relaxed), KC = 256,
-// MC = 12·MR; the direct paths take m < MR (nn, tn) and m ≤ 2 (nt); nt16/row32 work on 16/32
-// columns. The shapes straddle each of these.
+// NC = 80, A strips of 3·MR rows; the direct paths take m < MR (nn, tn) and m ≤ 2 (nt); nt16 and
+// row32 work on 16 and 32 columns. The shapes straddle each of these.
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 97, 130, 257];
 const SHAPES: [number, number, number][] = [];
 for (let i = 0; i < SIZES.length; i++) {
@@ -129,8 +129,11 @@ SHAPES.push(
   [300, 301, 290], // k over one KC block, m over one MC block, n not a multiple of 8
   [13, 1030, 300],
   [6, 33, 513], // k over two KC blocks
-  [61, 40, 256], // m = MC + 1 (strict), k = KC exactly
-  [73, 40, 257], // m = MC + 1 (relaxed)
+  [15, 80, 256], // one A strip (strict), n = NC, k = KC
+  [16, 81, 257],
+  [18, 160, 20], // one A strip (relaxed), n = 2·NC
+  [19, 161, 21],
+  [46, 79, 33],
   [1, 256, 784], // batch-1 inference shapes
   [1, 64, 256],
   [1, 784, 256],
