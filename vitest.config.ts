@@ -14,6 +14,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       {
+        extends: true,
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
@@ -23,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         server: {
           headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
         },

@@ -1,6 +1,6 @@
 // The Autoencoder's public surface: shapes, input forms, errors that leave the model intact,
 // callbacks, abort, determinism and leaks. Learning quality on real digits is in mnist.test.ts.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   Autoencoder,
   DisposedError,
@@ -14,7 +14,7 @@ import {
 import { arena } from '../src/runtime/context.js';
 import { randomArray } from './helpers/reference.js';
 
-beforeAll(() => init());
+await init();
 
 const W = 12;
 const config: AutoencoderConfig = { inputSize: W, hidden: [8], latentSize: 3, seed: 5 };

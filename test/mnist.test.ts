@@ -1,11 +1,11 @@
 // Learning quality on real digits: the card's model on the project's fixed MNIST split
 // (../shared/ANCHORS.md). PyTorch 1.13 reaches a held-out per-pixel MSE of 0.01877 after 5
 // epochs in this setup (its default init); the bound below is the issue's.
-import { beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { Autoencoder, init, liveTensors } from '../src/index.js';
 import { mnist } from './helpers/mnist.js';
 
-beforeAll(() => init());
+await init();
 
 test('784-256-64-256-784 (ReLU, sigmoid, BCE, Adam 1e-3, batch 64): held-out MSE ≤ 0.019 after 5 epochs', async () => {
   const { train, test: held } = mnist();

@@ -1,6 +1,6 @@
 // Dense layers and whole networks: the core's backward pass against central finite differences
 // of an independent float64 JS network with the same weights.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { init } from '../src/index.js';
 import { arena } from '../src/runtime/context.js';
 import { Kernels, type ActivationName, type LossKind } from '../src/runtime/kernels.js';
@@ -9,7 +9,7 @@ import { Sequential, type DenseSpec } from '../src/nn/layers.js';
 import { centralDiff, refForward, refLoss, type RefLayer } from './helpers/reference-nn.js';
 import { randomArray } from './helpers/reference.js';
 
-beforeAll(() => init());
+await init();
 
 const dense = (units: number, activation: ActivationName): DenseSpec => ({ type: 'dense', units, activation });
 
@@ -37,8 +37,8 @@ describe('network gradients vs float64 finite differences', () => {
   test.each(CASES)('hidden $act, output $out, loss $loss', ({ act, out, loss }) => {
     const a = arena();
     const k = new Kernels(a);
-    const rng = new Rng(a, 7);
     const live = a.liveTensors();
+    const rng = new Rng(a, 7);
     const rows = 5;
     const enc = new Sequential(k, 9, [dense(6, act), dense(3, 'linear')], 'encoder', false);
     const dec = new Sequential(k, 3, [dense(5, act), dense(9, out)], 'decoder', true);
