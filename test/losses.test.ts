@@ -132,7 +132,7 @@ for (const build of ['strict', 'relaxed'] as const) {
         for (let i = 0; i < p.length; i++) if (Math.abs(p[i] - t[i]) < 1e-2) p[i] = t[i] + 0.1;
         const [, g] = run(s, L.kernel, p, t, 1);
         // ∂(Σ loss)/∂p_i: perturb one element at a time (each as its own one-element sum).
-        const fd = centralDiff32((x) => Float64Array.from(x, (xi, i) => run(s, L.kernel, x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]), p, 1e-3);
+        const fd = centralDiff32((x) => Float64Array.from(x, (_xi, i) => run(s, L.kernel, x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]), p, 1e-3);
         expectAllClose(g, fd, { atol: 1e-3, rtol: 1e-3, what: `${build} ${L.kernel} vs f32 FD` });
       }
     });
@@ -144,7 +144,7 @@ for (const build of ['strict', 'relaxed'] as const) {
       const z = randomArray(64, 8, -4, 4);
       const t = randomArray(64, 9, 0, 1);
       const [, g] = run(s, 'f32_loss_bce_logits', z, t, 1);
-      const loss = (x: Float32Array) => Float64Array.from(x, (xi, i) => run(s, 'f32_loss_bce_logits', x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]);
+      const loss = (x: Float32Array) => Float64Array.from(x, (_xi, i) => run(s, 'f32_loss_bce_logits', x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]);
       expect(worstRatio(g, centralDiff32(loss, z, 1e-3), 1e-3, 1e-3)).toBeLessThanOrEqual(1);
       expect(worstRatio(g, centralDiff32(loss, z, 1e-5), 1e-3, 1e-3)).toBeGreaterThan(1);
     });

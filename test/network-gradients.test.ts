@@ -5,7 +5,7 @@ import { init } from '../src/index.js';
 import { arena } from '../src/runtime/context.js';
 import { Kernels, type ActivationName, type LossKind } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
-import { Sequential, type DenseSpec } from '../src/nn/layers.js';
+import { Dense, Sequential, type DenseSpec } from '../src/nn/layers.js';
 import { centralDiff, refForward, refLoss, type RefLayer } from './helpers/reference-nn.js';
 import { randomArray } from './helpers/reference.js';
 
@@ -15,7 +15,7 @@ const dense = (units: number, activation: ActivationName): DenseSpec => ({ type:
 
 function toRef(seq: Sequential): RefLayer[] {
   const a = arena();
-  return seq.layers.map((l) => ({
+  return (seq.layers as Dense[]).map((l) => ({
     w: Float64Array.from(a.f32(l.weight.value)),
     b: Float64Array.from(a.f32(l.bias.value)),
     inSize: l.inSize,
@@ -40,8 +40,8 @@ describe('network gradients vs float64 finite differences', () => {
     const live = a.liveTensors();
     const rng = new Rng(a, 7);
     const rows = 5;
-    const enc = new Sequential(k, 9, [dense(6, act), dense(3, 'linear')], 'encoder', false);
-    const dec = new Sequential(k, 3, [dense(5, act), dense(9, out)], 'decoder', true);
+    const enc = new Sequential(k, [9], [dense(6, act), dense(3, 'linear')], 'encoder', false);
+    const dec = new Sequential(k, [3], [dense(5, act), dense(9, out)], 'decoder', true);
     enc.init(rng, 'glorotUniform');
     dec.init(rng, 'glorotUniform');
     // biases away from zero so every unit is exercised

@@ -78,8 +78,8 @@ export class Autoencoder implements Trainable {
     this.k = new Kernels(this.arena);
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.rng = new Rng(this.arena, c.seed);
-    this.encoder = new Sequential(this.k, c.inputSize, c.encoder, 'encoder', false);
-    this.decoder = new Sequential(this.k, c.latentSize, c.decoder, 'decoder', true);
+    this.encoder = new Sequential(this.k, [c.inputSize], c.encoder, 'encoder', false);
+    this.decoder = new Sequential(this.k, [c.latentSize], c.decoder, 'decoder', true);
     this.encoder.init(this.rng, c.init);
     this.decoder.init(this.rng, c.init);
     this.optimizer = new Optimizer(this.k, this.params(), c.optimizer as unknown as OptimizerConfig);

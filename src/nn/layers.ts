@@ -11,6 +11,37 @@ export interface Param {
   readonly grad: Tensor;
 }
 
+/**
+ * One step of a Sequential. Shapes are per sample (a dense layer's is [features], a conv
+ * layer's [channels, height, width]); batches are `rows` samples stored one after another.
+ * Buffers are sized by reserve(rows) and reused, so forward and backward allocate nothing.
+ */
+export interface Layer {
+  readonly spec: LayerSpec;
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  /** Values per sample in and out (products of the shapes). */
+  readonly inSize: number;
+  readonly outSize: number;
+  /** How many torch.nn modules this layer stands for (a Linear + its activation: 2). */
+  readonly modules: number;
+  /** The activation applied last inside the layer ('linear' if none). */
+  readonly activationName: ActivationName;
+  /** The last forward's output, and its value before the activation (the same when linear):
+   *  losses computed from logits read the latter. */
+  readonly output: Tensor;
+  readonly preActivation: Tensor;
+  init(rng: Rng, name: InitName): void;
+  reserve(rows: number): void;
+  /** `training` is false for inference (dropout and other train-only behaviour off). */
+  forward(x: Tensor, rows: number, training: boolean): Tensor;
+  /** Given dL/dy (overwritten), writes parameter gradients and returns dL/dx, or null when no
+   *  one needs it. `dyIsPreActivation`: dy is already dL/dz of the layer's own activation. */
+  backward(dy: Tensor, rows: number, dyIsPreActivation: boolean): Tensor | null;
+  params(): Param[];
+  dispose(): void;
+}
+
 /** JSON description of a dense layer: the unit of the `layers` description a model is built from. */
 export interface DenseSpec {
   type: 'dense';
@@ -20,13 +51,21 @@ export interface DenseSpec {
   alpha?: number;
 }
 
+/** Every layer a model description can hold. (Other layer kinds add their spec here.) */
+export type LayerSpec = DenseSpec;
+
+/** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer. */
+type LayerFactory = (k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean) => Layer;
+
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
 /**
  * y = f(x·Wᵀ + b) with PyTorch's layout W[out, in]. Forward is one GEMM (nt) plus the fused
  * bias+activation epilogue; backward is the activation derivative, dW = dZᵀ·X (tn), db = Σ dZ,
  * and dX = dZ·W (nn) unless the layer is first and no one needs dX.
  * Buffers are sized for `capacity` rows and reused: steps allocate nothing.
  */
-export class Dense {
+export class Dense implements Layer {
   readonly weight: Param;
   readonly bias: Param;
   readonly act: number;
@@ -38,9 +77,14 @@ export class Dense {
   private input: Tensor | null = null;
   private capacity = 0;
 
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  readonly inSize: number;
+  readonly modules: number;
+
   constructor(
     private readonly k: Kernels,
-    readonly inSize: number,
+    inShape: readonly number[],
     readonly spec: DenseSpec,
     /** Index of this Linear inside the equivalent torch nn.Sequential, with its prefix. */
     prefix: string,
@@ -48,6 +92,12 @@ export class Dense {
   ) {
     const { units } = spec;
     const a = k.arena;
+    // a dense layer flattens whatever comes in, as torch.nn.Linear after nn.Flatten
+    this.inShape = inShape;
+    this.inSize = product(inShape);
+    this.outShape = [units];
+    this.modules = spec.activation === 'linear' ? 1 : 2;
+    const inSize = this.inSize;
     this.act = ACTIVATIONS[spec.activation];
     this.alpha = spec.alpha ?? DEFAULT_ALPHA[spec.activation] ?? 0;
     this.weight = { name: `${prefix}.weight`, shape: [units, inSize], value: a.alloc(units * inSize), grad: a.alloc(units * inSize) };
@@ -56,6 +106,10 @@ export class Dense {
 
   get outSize(): number {
     return this.spec.units;
+  }
+
+  get activationName(): ActivationName {
+    return this.spec.activation;
   }
 
   init(rng: Rng, name: InitName): void {
@@ -73,7 +127,7 @@ export class Dense {
     this.capacity = rows;
   }
 
-  forward(x: Tensor, rows: number): Tensor {
+  forward(x: Tensor, rows: number, _training = false): Tensor {
     const z = this.z!;
     this.input = x;
     this.k.gemm('nt', rows, this.outSize, this.inSize, x, this.weight.value, z);
@@ -136,23 +190,35 @@ export class Dense {
  * (Linear, ReLU, Linear → indices 0 and 2), so files move both ways with PyTorch.
  */
 export class Sequential {
-  readonly layers: Dense[] = [];
+  readonly layers: Layer[] = [];
 
-  constructor(k: Kernels, readonly inSize: number, specs: readonly DenseSpec[], readonly prefix: string, needsInputGrad: boolean) {
-    let width = inSize;
+  constructor(
+    k: Kernels,
+    readonly inShape: readonly number[],
+    specs: readonly LayerSpec[],
+    readonly prefix: string,
+    needsInputGrad: boolean,
+  ) {
+    let shape = inShape;
     let index = 0;
     for (const spec of specs) {
-      this.layers.push(new Dense(k, width, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0));
-      index += spec.activation === 'linear' ? 1 : 2;
-      width = spec.units;
+      const make = LAYERS[spec.type];
+      const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0);
+      this.layers.push(layer);
+      index += layer.modules;
+      shape = layer.outShape;
     }
   }
 
-  get outSize(): number {
-    return this.layers.length ? this.layers[this.layers.length - 1].outSize : this.inSize;
+  get inSize(): number {
+    return product(this.inShape);
   }
 
-  get last(): Dense {
+  get outSize(): number {
+    return this.layers.length ? this.last.outSize : this.inSize;
+  }
+
+  get last(): Layer {
     return this.layers[this.layers.length - 1];
   }
 
@@ -164,9 +230,9 @@ export class Sequential {
     for (const l of this.layers) l.reserve(rows);
   }
 
-  forward(x: Tensor, rows: number): Tensor {
+  forward(x: Tensor, rows: number, training = false): Tensor {
     let h = x;
-    for (const l of this.layers) h = l.forward(h, rows);
+    for (const l of this.layers) h = l.forward(h, rows, training);
     return h;
   }
 
@@ -187,3 +253,8 @@ export class Sequential {
     for (const l of this.layers) l.dispose();
   }
 }
+
+/** The layer kinds a description can name. */
+const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
+  dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec, prefix, needsInputGrad),
+};
