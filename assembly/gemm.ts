@@ -486,18 +486,18 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, c: usize, load: bool): void {
 
 // acc = madd over p .. p+3 of a[p]·(column p of the 4×4 block x0..x3), in order of p.
 // @ts-ignore: decorator
-@inline function madd4x4(a: usize, x0: v128, x1: v128, x2: v128, x3: v128, acc: v128): v128 {
+@inline function madd4x4(a0: v128, a1: v128, a2: v128, a3: v128, x0: v128, x1: v128, x2: v128, x3: v128, acc: v128): v128 {
   const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
   const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
   const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-  acc = madd(v128.load32_splat(a, 0), v128.shuffle<f64>(t0, t2, 0, 2), acc);
-  acc = madd(v128.load32_splat(a, 4), v128.shuffle<f64>(t0, t2, 1, 3), acc);
-  acc = madd(v128.load32_splat(a, 8), v128.shuffle<f64>(t1, t3, 0, 2), acc);
-  return madd(v128.load32_splat(a, 12), v128.shuffle<f64>(t1, t3, 1, 3), acc);
+  acc = madd(a0, v128.shuffle<f64>(t0, t2, 0, 2), acc);
+  acc = madd(a1, v128.shuffle<f64>(t0, t2, 1, 3), acc);
+  acc = madd(a2, v128.shuffle<f64>(t1, t3, 0, 2), acc);
+  return madd(a3, v128.shuffle<f64>(t1, t3, 1, 3), acc);
 }
 
-// 1×16 of nt: four 4×4 transposes per 4 steps of p.
+// 1×16 of nt: four 4×4 transposes per 4 steps of p, sharing the four broadcasts of a.
 function nt16(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   if (load) {
@@ -509,10 +509,12 @@ function nt16(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool): voi
   for (; p + 4 <= k; p += 4) {
     const o = <usize>p << 2;
     const ap = a + o;
-    c0 = madd4x4(ap, v128.load(b0 + o), v128.load(b0 + ldb + o), v128.load(b0 + 2 * ldb + o), v128.load(b0 + 3 * ldb + o), c0);
-    c1 = madd4x4(ap, v128.load(b1 + o), v128.load(b1 + ldb + o), v128.load(b1 + 2 * ldb + o), v128.load(b1 + 3 * ldb + o), c1);
-    c2 = madd4x4(ap, v128.load(b2 + o), v128.load(b2 + ldb + o), v128.load(b2 + 2 * ldb + o), v128.load(b2 + 3 * ldb + o), c2);
-    c3 = madd4x4(ap, v128.load(b3 + o), v128.load(b3 + ldb + o), v128.load(b3 + 2 * ldb + o), v128.load(b3 + 3 * ldb + o), c3);
+    const a0 = v128.load32_splat(ap, 0), a1 = v128.load32_splat(ap, 4);
+    const a2 = v128.load32_splat(ap, 8), a3 = v128.load32_splat(ap, 12);
+    c0 = madd4x4(a0, a1, a2, a3, v128.load(b0 + o), v128.load(b0 + ldb + o), v128.load(b0 + 2 * ldb + o), v128.load(b0 + 3 * ldb + o), c0);
+    c1 = madd4x4(a0, a1, a2, a3, v128.load(b1 + o), v128.load(b1 + ldb + o), v128.load(b1 + 2 * ldb + o), v128.load(b1 + 3 * ldb + o), c1);
+    c2 = madd4x4(a0, a1, a2, a3, v128.load(b2 + o), v128.load(b2 + ldb + o), v128.load(b2 + 2 * ldb + o), v128.load(b2 + 3 * ldb + o), c2);
+    c3 = madd4x4(a0, a1, a2, a3, v128.load(b3 + o), v128.load(b3 + ldb + o), v128.load(b3 + 2 * ldb + o), v128.load(b3 + 3 * ldb + o), c3);
   }
   for (; p < k; p++) {
     const o = <usize>p << 2;
@@ -536,7 +538,9 @@ function nt4(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool, w: i3
   let p = 0;
   for (; p + 4 <= k; p += 4) {
     const o = <usize>p << 2;
-    acc = madd4x4(a + o, v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), acc);
+    const ap = a + o;
+    acc = madd4x4(v128.load32_splat(ap, 0), v128.load32_splat(ap, 4), v128.load32_splat(ap, 8), v128.load32_splat(ap, 12),
+      v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), acc);
   }
   for (; p < k; p++) {
     const o = <usize>p << 2;
