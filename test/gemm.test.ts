@@ -116,8 +116,9 @@ function expectBitwise(actual: Float32Array, expected: Float32Array, what: strin
 }
 
 // Tile and block sizes in assembly/gemm.ts: NR = 8, MR = 5 (strict) / 6 (relaxed), KC = 256,
-// NC = 80, A strips of 3·MR rows; the direct paths take m < MR (nn, tn) and m ≤ 2 (nt); nt16 and
-// row32 work on 16 and 32 columns. The shapes straddle each of these.
+// NC = 80, A strips of 3·MR rows; the direct paths take m < MR (nn, tn) and m ≤ 4 (nt, in 32-column
+// slabs over 64-step chunks of k, with nt16/nt4 for the column tail); row32 works on 32 columns.
+// The shapes straddle each of these.
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 97, 130, 257];
 const SHAPES: [number, number, number][] = [];
 for (let i = 0; i < SIZES.length; i++) {
@@ -138,6 +139,8 @@ SHAPES.push(
   [1, 64, 256],
   [1, 784, 256],
   [2, 255, 63],
+  [3, 64, 65],
+  [4, 97, 129],
   [4, 45, 300],
   [64, 784, 256], // training forward
 );
