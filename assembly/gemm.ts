@@ -4,8 +4,9 @@
 // packed into NR-wide panels over a KC×NC block, A into an MR-row panel over the same KC, and a
 // register-blocked f32x4 micro-kernel computes one MR×NR tile of C. Edge tiles run the same kernel
 // on zero-padded panels into a static temp tile, of which only the valid part is copied out. The
-// three variants differ only in how they pack. Small m (batch-1 inference) skips packing: see the
-// direct paths below.
+// three variants differ only in how they pack. Small m (batch-1 inference) avoids the packed path,
+// where packing B would cost as much as the product: nn and tn read B in place one row of C at a
+// time, nt transposes B once per 32 columns and shares that across the m rows (see below).
 //
 // Summation order, the determinism contract: every element of C is computed as
 //   c = init;  for p = 0 .. k−1 in order: c = madd(a[i, p], b[p, j], c)
@@ -402,7 +403,8 @@ function packBT(b: usize, k: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   }
 }
 
-// Small-m direct paths: one row of C at a time, all of k in registers, B read in place.
+// Small-m paths: one row of C at a time over 32 columns (8 accumulators hide the add or FMA
+// latency); nn and tn read B in place, nt from a transposed slab.
 
 // Up to 4 lanes at p (w in 1..4): never reads past the w-th float.
 // @ts-ignore: decorator
