@@ -4,8 +4,9 @@
 // packed into NR-wide panels over a KC×NC block, A into an MR-row panel over the same KC, and a
 // register-blocked f32x4 micro-kernel computes one MR×NR tile of C. Edge tiles run the same kernel
 // on zero-padded panels into a static temp tile, of which only the valid part is copied out. The
-// three variants differ only in how they pack. Small m (batch-1 inference) skips packing: see the
-// direct paths below.
+// three variants differ only in how they pack. Small m (batch-1 inference) avoids the packed path,
+// where packing B would cost as much as the product: nn and tn read B in place one row of C at a
+// time, nt transposes B once per 32 columns and shares that across the m rows (see below).
 //
 // Summation order, the determinism contract: every element of C is computed as
 //   c = init;  for p = 0 .. k−1 in order: c = madd(a[i, p], b[p, j], c)
@@ -44,7 +45,7 @@ const TILE: usize = memory.data(8 * 8 * 4, 64);
 
 // Below these m, packing B (n·k work) would cost as much as the product itself (m·n·k).
 const SMALL_M_NN: i32 = MR; // nn, tn: per-row axpy kernel
-const SMALL_M_NT: i32 = 2; // nt: per-row kernel transposing B in registers
+const SMALL_M_NT: i32 = 4; // nt: B transposed 32 columns at a time, shared by the m rows
 
 /**
  * C[m×n] = (accumulate ? C : 0) + A·B, with A [m×k] and B [k×n], row-major. With accumulate = 0
@@ -78,11 +79,13 @@ function gemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usize, b: usize, c:
   }
   const ldc = <usize>n << 2;
   if (bT ? m <= SMALL_M_NT : m < SMALL_M_NN) {
+    if (bT) {
+      smallNT(m, n, k, a, b, c, accumulate);
+      return;
+    }
     for (let i = 0; i < m; i++) {
       const ci = c + <usize>i * ldc;
-      if (bT) {
-        rowNT(n, k, a + <usize>i * (<usize>k << 2), b, ci, accumulate);
-      } else if (aT) {
+      if (aT) {
         rowNN(n, k, a + (<usize>i << 2), <usize>m << 2, b, ci, accumulate);
       } else {
         rowNN(n, k, a + <usize>i * (<usize>k << 2), 4, b, ci, accumulate);
@@ -400,7 +403,8 @@ function packBT(b: usize, k: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   }
 }
 
-// Small-m direct paths: one row of C at a time, all of k in registers, B read in place.
+// Small-m paths: one row of C at a time over 32 columns (8 accumulators hide the add or FMA
+// latency); nn and tn read B in place, nt from a transposed slab.
 
 // Up to 4 lanes at p (w in 1..4): never reads past the w-th float.
 // @ts-ignore: decorator
@@ -467,8 +471,66 @@ function row4(k: i32, a: usize, ak: usize, b: usize, ldb: usize, c: usize, load:
   storePart(c, acc, w);
 }
 
-// c[0..n) = (load ? c : 0) + Σ_p a[p]·b[0..n), p] for B [n×k]. Rows of B are transposed 4×4 in
-// registers so that the lanes run along n and the sum over p keeps its order (see the top).
+// nt for small m: 32 columns at a time, B's KC×32 slab is transposed once into B_PACK (row stride
+// 32 floats) and each row of A runs row32 on it; the column tail (< 32) transposes in registers.
+// Either way each element's sum over p keeps its order (see the top).
+const KT: i32 = 64; // a KT×32 slab (8 KiB) and the rows of B it comes from stay in L1
+
+function smallNT(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: bool): void {
+  const ldb = <usize>k << 2;
+  const ldc = <usize>n << 2;
+  let j = 0;
+  for (; j + 32 <= n; j += 32) {
+    for (let pc = 0; pc < k; pc += KT) {
+      const kc = min(KT, k - pc);
+      packBT32(b + <usize>j * ldb + (<usize>pc << 2), ldb, kc);
+      const load = accumulate || pc > 0;
+      for (let i = 0; i < m; i++) {
+        row32(kc, a + <usize>i * ldb + (<usize>pc << 2), 4, B_PACK, 128, c + <usize>i * ldc + (<usize>j << 2), load);
+      }
+    }
+  }
+  if (j < n) {
+    for (let i = 0; i < m; i++) {
+      rowNT(n - j, k, a + <usize>i * ldb, b + <usize>j * ldb, c + <usize>i * ldc + (<usize>j << 2), accumulate);
+    }
+  }
+}
+
+// B_PACK[p, 0..32) = b[0..32), p] for p < kc: rows of b are ldb bytes apart.
+function packBT32(b: usize, ldb: usize, kc: i32): void {
+  for (let g = 0; g < 8; g++) {
+    const r0 = b + <usize>(g * 4) * ldb;
+    const r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+    const d = B_PACK + (<usize>g << 4);
+    let p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      const o = <usize>p << 2;
+      const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o);
+      const x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+      const dp = d + (<usize>p << 7);
+      v128.store(dp, v128.shuffle<f64>(t0, t2, 0, 2), 0);
+      v128.store(dp, v128.shuffle<f64>(t0, t2, 1, 3), 128);
+      v128.store(dp, v128.shuffle<f64>(t1, t3, 0, 2), 256);
+      v128.store(dp, v128.shuffle<f64>(t1, t3, 1, 3), 384);
+    }
+    for (; p < kc; p++) {
+      const o = <usize>p << 2;
+      const dp = d + (<usize>p << 7);
+      store<f32>(dp, load<f32>(r0 + o), 0);
+      store<f32>(dp, load<f32>(r1 + o), 4);
+      store<f32>(dp, load<f32>(r2 + o), 8);
+      store<f32>(dp, load<f32>(r3 + o), 12);
+    }
+  }
+}
+
+// c[0..n) = (load ? c : 0) + Σ_p a[p]·b[0..n), p] for B [n×k], transposing 4×4 blocks of B in
+// registers so that the lanes run along n.
 function rowNT(n: i32, k: i32, a: usize, b: usize, c: usize, load: bool): void {
   const ldb = <usize>k << 2;
   let j = 0;
@@ -486,18 +548,18 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, c: usize, load: bool): void {
 
 // acc = madd over p .. p+3 of a[p]·(column p of the 4×4 block x0..x3), in order of p.
 // @ts-ignore: decorator
-@inline function madd4x4(a: usize, x0: v128, x1: v128, x2: v128, x3: v128, acc: v128): v128 {
+@inline function madd4x4(a0: v128, a1: v128, a2: v128, a3: v128, x0: v128, x1: v128, x2: v128, x3: v128, acc: v128): v128 {
   const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
   const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
   const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-  acc = madd(v128.load32_splat(a, 0), v128.shuffle<f64>(t0, t2, 0, 2), acc);
-  acc = madd(v128.load32_splat(a, 4), v128.shuffle<f64>(t0, t2, 1, 3), acc);
-  acc = madd(v128.load32_splat(a, 8), v128.shuffle<f64>(t1, t3, 0, 2), acc);
-  return madd(v128.load32_splat(a, 12), v128.shuffle<f64>(t1, t3, 1, 3), acc);
+  acc = madd(a0, v128.shuffle<f64>(t0, t2, 0, 2), acc);
+  acc = madd(a1, v128.shuffle<f64>(t0, t2, 1, 3), acc);
+  acc = madd(a2, v128.shuffle<f64>(t1, t3, 0, 2), acc);
+  return madd(a3, v128.shuffle<f64>(t1, t3, 1, 3), acc);
 }
 
-// 1×16 of nt: four 4×4 transposes per 4 steps of p.
+// 1×16 of nt: four 4×4 transposes per 4 steps of p, sharing the four broadcasts of a.
 function nt16(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   if (load) {
@@ -509,10 +571,12 @@ function nt16(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool): voi
   for (; p + 4 <= k; p += 4) {
     const o = <usize>p << 2;
     const ap = a + o;
-    c0 = madd4x4(ap, v128.load(b0 + o), v128.load(b0 + ldb + o), v128.load(b0 + 2 * ldb + o), v128.load(b0 + 3 * ldb + o), c0);
-    c1 = madd4x4(ap, v128.load(b1 + o), v128.load(b1 + ldb + o), v128.load(b1 + 2 * ldb + o), v128.load(b1 + 3 * ldb + o), c1);
-    c2 = madd4x4(ap, v128.load(b2 + o), v128.load(b2 + ldb + o), v128.load(b2 + 2 * ldb + o), v128.load(b2 + 3 * ldb + o), c2);
-    c3 = madd4x4(ap, v128.load(b3 + o), v128.load(b3 + ldb + o), v128.load(b3 + 2 * ldb + o), v128.load(b3 + 3 * ldb + o), c3);
+    const a0 = v128.load32_splat(ap, 0), a1 = v128.load32_splat(ap, 4);
+    const a2 = v128.load32_splat(ap, 8), a3 = v128.load32_splat(ap, 12);
+    c0 = madd4x4(a0, a1, a2, a3, v128.load(b0 + o), v128.load(b0 + ldb + o), v128.load(b0 + 2 * ldb + o), v128.load(b0 + 3 * ldb + o), c0);
+    c1 = madd4x4(a0, a1, a2, a3, v128.load(b1 + o), v128.load(b1 + ldb + o), v128.load(b1 + 2 * ldb + o), v128.load(b1 + 3 * ldb + o), c1);
+    c2 = madd4x4(a0, a1, a2, a3, v128.load(b2 + o), v128.load(b2 + ldb + o), v128.load(b2 + 2 * ldb + o), v128.load(b2 + 3 * ldb + o), c2);
+    c3 = madd4x4(a0, a1, a2, a3, v128.load(b3 + o), v128.load(b3 + ldb + o), v128.load(b3 + 2 * ldb + o), v128.load(b3 + 3 * ldb + o), c3);
   }
   for (; p < k; p++) {
     const o = <usize>p << 2;
@@ -536,7 +600,9 @@ function nt4(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool, w: i3
   let p = 0;
   for (; p + 4 <= k; p += 4) {
     const o = <usize>p << 2;
-    acc = madd4x4(a + o, v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), acc);
+    const ap = a + o;
+    acc = madd4x4(v128.load32_splat(ap, 0), v128.load32_splat(ap, 4), v128.load32_splat(ap, 8), v128.load32_splat(ap, 12),
+      v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), acc);
   }
   for (; p < k; p++) {
     const o = <usize>p << 2;
