@@ -13,11 +13,11 @@ const TEST_TIMEOUT_MS = 60_000; // the whole file takes a few seconds; generous 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0 };
+const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0, slowestSize: 0 };
 afterAll(() => {
   console.log(
     `safetensors fuzz: ${stats.cases} files read (${stats.parsed} parsed, ${stats.rejected} FormatError), ` +
-      `slowest ${stats.slowest.toFixed(1)} ms (bound ${MAX_MS_PER_CASE} ms per file)`,
+      `slowest ${stats.slowest.toFixed(1)} ms, on a ${stats.slowestSize}-byte file (bound ${MAX_MS_PER_CASE} ms per file)`,
   );
 });
 
@@ -27,9 +27,11 @@ function check(bytes: Uint8Array): void {
   const first = readTimed(bytes);
   const parsed = first.parsed;
   let ms = first.ms;
-  // A slow case is re-run: this machine is shared, so one GC pause or descheduling is noise;
+  // A slow case is re-run (best of 5): on a shared machine a single read of a 10-byte file was
+  // seen to take 170 ms once and 0.0 ms right after, so one slow read is noise;
   // only a case that is slow every time (an algorithmic problem) fails.
-  for (let retry = 0; retry < 2 && ms > MAX_MS_PER_CASE; retry++) ms = Math.min(ms, readTimed(bytes).ms);
+  for (let retry = 0; retry < 4 && ms > MAX_MS_PER_CASE; retry++) ms = Math.min(ms, readTimed(bytes).ms);
+  if (ms > stats.slowest) stats.slowestSize = bytes.length;
   stats.slowest = Math.max(stats.slowest, ms);
   if (ms > MAX_MS_PER_CASE) throw new Error(`took ${ms.toFixed(1)} ms (> ${MAX_MS_PER_CASE}) on a ${bytes.length}-byte file`);
   if (parsed === null) {

@@ -30,6 +30,9 @@ export interface ReadIdxOptions {
   maxBytes?: number;
 }
 
+/** IDX is big-endian throughout (DataView's littleEndian flag = false). */
+const BE = false;
+
 const TYPES: Record<number, { type: IdxType; size: number }> = {
   0x08: { type: 'ubyte', size: 1 },
   0x09: { type: 'byte', size: 1 },
@@ -104,25 +107,25 @@ function parse(bytes: Uint8Array, maxBytes: number, note: string): IdxFile {
       break;
     case 'short': {
       const a = new Int16Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, BE);
       data = a;
       break;
     }
     case 'int': {
       const a = new Int32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, BE);
       data = a;
       break;
     }
     case 'float': {
       const a = new Float32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, BE);
       data = a;
       break;
     }
     case 'double': {
       const a = new Float64Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, BE);
       data = a;
       break;
     }
@@ -166,7 +169,7 @@ function parseHeader(bytes: Uint8Array, maxBytes: number, note: string): Header 
   const shape: number[] = [];
   let count = 1;
   for (let d = 0; d < ndims; d++) {
-    const n = view.getUint32(4 + 4 * d, false);
+    const n = view.getUint32(4 + 4 * d, BE);
     shape.push(n);
     count *= n; // each factor < 2^32: a product past 2^53 shows as > MAX_SAFE_INTEGER
     if (count > Number.MAX_SAFE_INTEGER) {

@@ -60,6 +60,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
 const TENSOR_FIELDS = ['dtype', 'shape', 'data_offsets'];
+/** The format is little-endian throughout (DataView's littleEndian flag). */
+const LE = true;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -76,8 +78,8 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   // u64 little-endian, read as two u32 halves so no precision is lost before the range check.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = view.getUint32(0, true);
-  const hi = view.getUint32(4, true);
+  const lo = view.getUint32(0, LE);
+  const hi = view.getUint32(4, LE);
   if (hi !== 0 || lo > MAX_HEADER_BYTES) {
     const claimed = hi === 0 ? String(lo) : (BigInt(hi) * 2n ** 32n + BigInt(lo)).toString();
     throw new FormatError(
@@ -247,19 +249,19 @@ export function toFloat32(entry: TensorEntry, name: string): Float32Array {
   switch (entry.dtype) {
     case 'F32':
       if (LITTLE_ENDIAN_HOST) new Uint8Array(out.buffer).set(src); // byte copy: no alignment needed
-      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, LE);
       break;
     case 'F64':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, LE);
       break;
     case 'BF16': {
       // bfloat16 is the top half of a float32: shift the bits up.
       const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, LE) << 16;
       break;
     }
     case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, LE));
       break;
     default:
       throw new FormatError(
@@ -330,13 +332,13 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
 
   const out = new Uint8Array(8 + headerLen + offset);
   const view = new DataView(out.buffer);
-  view.setUint32(0, headerLen, true); // u64 LE; high half stays 0
+  view.setUint32(0, headerLen, LE); // u64 LE; high half stays 0
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let pos = 8 + headerLen;
   for (const t of tensors) {
     if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
-    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], true);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], LE);
     pos += t.data.byteLength;
   }
   return out;
