@@ -13,11 +13,14 @@ const TEST_TIMEOUT_MS = 60_000; // the whole file takes a few seconds; generous 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0, slowestSize: 0 };
+/** Cases slower than the bound in 5 reads, re-timed after their run (see check). */
+const slowCases: Uint8Array[] = [];
+const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0, slowestSize: 0, rechecked: 0 };
 afterAll(() => {
   console.log(
     `safetensors fuzz: ${stats.cases} files read (${stats.parsed} parsed, ${stats.rejected} FormatError), ` +
-      `slowest ${stats.slowest.toFixed(1)} ms, on a ${stats.slowestSize}-byte file (bound ${MAX_MS_PER_CASE} ms per file)`,
+      `slowest ${stats.slowest.toFixed(1)} ms, on a ${stats.slowestSize}-byte file (bound ${MAX_MS_PER_CASE} ms per file; ` +
+      `${stats.rechecked} slow reads re-timed after their run)`,
   );
 });
 
@@ -27,13 +30,15 @@ function check(bytes: Uint8Array): void {
   const first = readTimed(bytes);
   const parsed = first.parsed;
   let ms = first.ms;
-  // A slow case is re-run (best of 5): on a shared machine a single read of a 10-byte file was
-  // seen to take 170 ms once and 0.0 ms right after, so one slow read is noise;
-  // only a case that is slow every time (an algorithmic problem) fails.
+  // A slow case is re-run (best of 5) now and again after the run: on this shared machine one
+  // read of a 10-byte file was seen to take 170 ms once and 0.0 ms right after. Only a case that
+  // is slow every time (an algorithmic problem) fails.
   for (let retry = 0; retry < 4 && ms > MAX_MS_PER_CASE; retry++) ms = Math.min(ms, readTimed(bytes).ms);
-  if (ms > stats.slowest) stats.slowestSize = bytes.length;
-  stats.slowest = Math.max(stats.slowest, ms);
-  if (ms > MAX_MS_PER_CASE) throw new Error(`took ${ms.toFixed(1)} ms (> ${MAX_MS_PER_CASE}) on a ${bytes.length}-byte file`);
+  if (ms > MAX_MS_PER_CASE) slowCases.push(bytes);
+  else if (ms > stats.slowest) {
+    stats.slowest = ms;
+    stats.slowestSize = bytes.length;
+  }
   if (parsed === null) {
     stats.rejected++;
     return;
@@ -54,6 +59,20 @@ function check(bytes: Uint8Array): void {
   for (const e of parsed.tensors.values()) {
     expect(e.bytes.buffer).toBe(bytes.buffer);
     expect(e.shape.every((n) => Number.isSafeInteger(n) && n >= 0)).toBe(true);
+  }
+}
+
+/** Re-times the cases that were slow during a run, after it; throws if one is still slow. */
+function recheckSlowCases(): void {
+  for (const bytes of slowCases.splice(0)) {
+    let ms = Infinity;
+    for (let i = 0; i < 5; i++) ms = Math.min(ms, readTimed(bytes).ms);
+    if (ms > MAX_MS_PER_CASE) throw new Error(`took ${ms.toFixed(1)} ms (> ${MAX_MS_PER_CASE}) on a ${bytes.length}-byte file, 10 times`);
+    stats.rechecked++;
+    if (ms > stats.slowest) {
+      stats.slowest = ms;
+      stats.slowestSize = bytes.length;
+    }
   }
 }
 
@@ -320,6 +339,7 @@ describe('safetensors reader under fuzzing', () => {
       }),
       { numRuns: RUNS.mutations },
     );
+    recheckSlowCases();
   });
 
   test(`${RUNS.jsonEdits} header JSON edits (offsets, dtypes, shapes, duplicate keys, huge numbers, broken syntax)`, { timeout: TEST_TIMEOUT_MS }, () => {
@@ -337,6 +357,7 @@ describe('safetensors reader under fuzzing', () => {
       ),
       { numRuns: RUNS.jsonEdits },
     );
+    recheckSlowCases();
   });
 
   test(`${RUNS.roundTrips} random tensor sets round-trip through writeSafetensors bit for bit`, { timeout: TEST_TIMEOUT_MS }, () => {
@@ -370,5 +391,6 @@ describe('safetensors reader under fuzzing', () => {
       ),
       { numRuns: RUNS.roundTrips },
     );
+    recheckSlowCases();
   });
 });

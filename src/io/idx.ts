@@ -7,7 +7,7 @@
  * 1f 8b) is inflated with the web-standard DecompressionStream (Node ≥ 18, browsers, edge
  * runtimes); no Node-only API is used here.
  */
-import { FormatError, InputError } from '../errors.js';
+import { FormatError, InputError, RuntimeError } from '../errors.js';
 
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -192,7 +192,7 @@ function parseHeader(bytes: Uint8Array, maxBytes: number, note: string): Header 
  */
 async function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (typeof DecompressionStream !== 'function') {
-    throw new InputError('readIdx: this runtime has no DecompressionStream; decompress the file first');
+    throw new RuntimeError('readIdx: this runtime has no DecompressionStream (needed for gzip input); decompress the file first');
   }
   // Streams refuse views over a SharedArrayBuffer; copy only in that case.
   const input = (bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice()) as Uint8Array<ArrayBuffer>;
