@@ -29,3 +29,4 @@ export {
   type LossName,
   type LayersDescription,
 } from './models/autoencoder.js';
+export { VAE, type VAEConfig, type ResolvedVAEConfig } from './models/vae.js';
