@@ -1,0 +1,84 @@
+// The package as published: what the tarball holds, what its entry may reach, and that the packed
+// build runs in Node (as is, and with Node's globals removed, as in a browser).
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as lib from '../src/index.js';
+import { hashRun } from './runtimes/fixtures/hash-run.mjs';
+import { lastJson, packedApp, root, run, type PackedApp } from './runtimes/package.js';
+
+type HashResult = Awaited<ReturnType<typeof hashRun>>;
+
+let app: PackedApp;
+beforeAll(async () => {
+  app = await packedApp();
+}, 180_000);
+
+const KB = 1024;
+
+describe('the published tarball', () => {
+  test('holds dist/, both .wasm builds, README, LICENSE, package.json, and nothing else', () => {
+    const paths = app.files.map((f) => f.path).sort();
+    const stray = paths.filter(
+      (p) => !/^dist\/.+\.(js|d\.ts)$/.test(p) && !['build/latent.wasm', 'build/latent-relaxed.wasm', 'README.md', 'LICENSE', 'package.json'].includes(p),
+    );
+    expect(stray).toEqual([]);
+    for (const p of ['dist/index.js', 'dist/index.d.ts', 'build/latent.wasm', 'build/latent-relaxed.wasm', 'README.md', 'LICENSE']) {
+      expect(paths).toContain(p);
+    }
+  });
+
+  test('every `exports` target is in the tarball; main and types too', () => {
+    const pkg = JSON.parse(readFileSync(join(app.dir, 'node_modules', 'latent-wasm', 'package.json'), 'utf8'));
+    const targets = [pkg.main, pkg.types, pkg.exports['.'].import, pkg.exports['.'].types, pkg.exports['./wasm'], pkg.exports['./wasm-relaxed']];
+    const paths = new Set(app.files.map((f) => f.path));
+    for (const t of targets) expect(paths, t).toContain(t.replace(/^\.\//, ''));
+    expect(pkg.sideEffects).toBe(false);
+  });
+
+  test('the .wasm builds are under 64 KB raw; the strict one is the default `latent-wasm/wasm`', () => {
+    for (const f of ['latent.wasm', 'latent-relaxed.wasm']) {
+      const size = statSync(join(root, 'build', f)).size;
+      console.log(`${f}: ${(size / KB).toFixed(1)} KB raw; tarball ${(app.tarballSize / KB).toFixed(1)} KB`);
+      expect(size).toBeLessThan(64 * KB);
+    }
+    const mod = new WebAssembly.Module(readFileSync(join(app.dir, 'node_modules', 'latent-wasm', 'build', 'latent.wasm')));
+    const [section] = WebAssembly.Module.customSections(mod, 'latent-wasm:build');
+    expect(new TextDecoder().decode(section)).toBe('strict');
+  });
+
+  test('dist reaches no Node built-in, no require, no Node global, and evaluates no strings as code', () => {
+    const js = app.files.filter((f) => f.path.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(5);
+    for (const f of js) {
+      const src = readFileSync(join(app.dir, 'node_modules', 'latent-wasm', f.path), 'utf8');
+      const code = src.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''); // comments may mention anything
+      expect(code, f.path).not.toMatch(/from\s+['"](node:|fs['"]|path['"]|crypto['"]|module['"]|url['"])/);
+      expect(code, f.path).not.toMatch(/\brequire\s*\(|\bprocess\.|\bBuffer\b|__dirname|import\.meta\.url/);
+      expect(code, f.path).not.toMatch(/\beval\s*\(|new\s+Function\s*\(|\bFunction\s*\(/);
+      expect(code, f.path).not.toMatch(/@assemblyscript\/loader/);
+    }
+  });
+});
+
+describe('the packed build in Node', () => {
+  let here: HashResult;
+  beforeAll(async () => {
+    here = await hashRun(lib);
+  });
+
+  test('runs from node_modules (import "latent-wasm") and gives the bits the sources give', async () => {
+    const r = await run(process.execPath, ['main.mjs'], { cwd: app.dir, timeoutMs: 60_000 });
+    const packed = lastJson<HashResult>(r, 'node main.mjs');
+    expect(packed).toEqual(here);
+    expect(here.loss[2]).toBeLessThan(here.loss[0]);
+  });
+
+  test('runs with process, Buffer, require and global removed (the browser entry needs none)', async () => {
+    const r = await run(process.execPath, ['main-no-node-globals.mjs'], { cwd: app.dir, timeoutMs: 60_000 });
+    const bare = lastJson<HashResult & { processType: string; bufferType: string }>(r, 'node main-no-node-globals.mjs');
+    expect(bare.processType).toBe('undefined');
+    expect(bare.bufferType).toBe('undefined');
+    expect(bare.hash).toBe(here.hash);
+  });
+});
