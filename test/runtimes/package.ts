@@ -109,7 +109,8 @@ export async function packedApp(): Promise<PackedApp> {
         JSON.stringify({ files: info.files, tarballSize: statSync(tarball).size }, null, 2),
       );
       rmSync(tarball);
-      rmSync(dir, { recursive: true, force: true });
+      // older builds of the app (other source states) are dead weight
+      for (const old of readdirSync(runtimesDir)) if (/^app-[0-9a-f]+$/.test(old)) rmSync(join(runtimesDir, old), { recursive: true, force: true });
       renameSync(staging, dir);
     }
     const { files, tarballSize } = JSON.parse(readFileSync(manifest, 'utf8')) as Omit<PackedApp, 'dir'>;
