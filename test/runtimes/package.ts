@@ -41,6 +41,7 @@ function sourceKey(): string {
     join(root, 'build', 'latent-relaxed.wasm'),
     join(root, 'package.json'),
     join(root, 'tsconfig.build.json'),
+    join(root, 'scripts', 'build-dist.mjs'),
     join(root, 'README.md'),
     join(root, 'LICENSE'),
   ];
@@ -85,12 +86,8 @@ export async function packedApp(): Promise<PackedApp> {
       const staging = join(runtimesDir, `staging-${key}`);
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(join(staging, 'node_modules', 'latent-wasm'), { recursive: true });
-      // dist/ is rebuilt from scratch: stale files from an old layout must not reach the tarball
-      rmSync(join(root, 'dist'), { recursive: true, force: true });
-      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-        cwd: root,
-        stdio: 'inherit',
-      });
+      // dist/ as `npm run build` makes it (scripts/build-dist.mjs starts from an empty dist/)
+      execFileSync(process.execPath, [join(root, 'scripts', 'build-dist.mjs')], { cwd: root, stdio: 'inherit' });
       const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], {
         cwd: root,
         encoding: 'utf8',
