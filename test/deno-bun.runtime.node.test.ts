@@ -20,8 +20,9 @@ beforeAll(async () => {
 
 const env = () => ({ ...process.env, DENO_DIR: join(runtimesDir, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' });
 const runtimes = {
-  deno: (script: string) => run(bins.deno, ['run', '--no-prompt', '--no-lock', script], { cwd: app.dir, timeoutMs: 60_000, env: env() }),
-  bun: (script: string) => run(bins.bun, [script], { cwd: app.dir, timeoutMs: 60_000, env: env() }),
+  deno: (script: string, read = false) =>
+    run(bins.deno, ['run', '--no-prompt', '--no-lock', ...(read ? ['--allow-read'] : []), script], { cwd: app.dir, timeoutMs: 60_000, env: env() }),
+  bun: (script: string, _read = false) => run(bins.bun, [script], { cwd: app.dir, timeoutMs: 60_000, env: env() }),
 };
 
 describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])('%s', (name) => {
@@ -30,6 +31,11 @@ describe.each(Object.keys(runtimes) as (keyof typeof runtimes)[])('%s', (name) =
     const got = lastJson<HashResult>(r, `${name} main.mjs (tools in ${toolsDir})`);
     expect(got).toEqual(node);
     expect(node.loss[2]).toBeLessThan(node.loss[0]);
+  });
+
+  test("init({ module }) with the .wasm from 'latent-wasm/wasm' gives the same hashes", async () => {
+    const got = lastJson<HashResult>(await runtimes[name]('main-module.mjs', true), `${name} main-module.mjs`);
+    expect(got).toEqual(node);
   });
 
   test("init({ simd: 'relaxed' }) loads the relaxed build and trains", async () => {

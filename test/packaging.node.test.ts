@@ -89,6 +89,11 @@ describe('the packed build in Node', () => {
     expect(here.loss[2]).toBeLessThan(here.loss[0]);
   });
 
+  test("init({ module }) with the .wasm resolved from 'latent-wasm/wasm' gives the same bits", async () => {
+    const r = await run(process.execPath, ['main-module.mjs'], { cwd: app.dir, timeoutMs: 60_000 });
+    expect(lastJson<HashResult>(r, 'node main-module.mjs')).toEqual(here);
+  });
+
   test('runs with process, Buffer, require and global removed (the browser entry needs none)', async () => {
     const r = await run(process.execPath, ['main-no-node-globals.mjs'], { cwd: app.dir, timeoutMs: 60_000 });
     const bare = lastJson<HashResult & { processType: string; bufferType: string }>(r, 'node main-no-node-globals.mjs');
