@@ -8,6 +8,7 @@
  * runtimes); no Node-only API is used here.
  */
 import { FormatError, InputError, RuntimeError } from '../errors.js';
+import { describe } from '../data.js';
 
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -252,13 +253,4 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 
 function hex(b: number): string {
   return b.toString(16).padStart(2, '0');
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `${typeof v} ${String(v)}`;
 }

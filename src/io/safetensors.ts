@@ -12,6 +12,7 @@
  * Pure TypeScript, no Node APIs: runs in Node, browsers and edge runtimes.
  */
 import { FormatError, InputError } from '../errors.js';
+import { describe } from '../data.js';
 
 /** The dtypes the reference implementation lists, with their size in bytes. */
 const DTYPE_SIZES = {
@@ -511,13 +512,4 @@ function shortJson(v: unknown, limit = 60): string {
     pending = true;
   }
   return out.length > limit ? `${out.slice(0, limit - 3)}...` : out;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `${typeof v} ${String(v)}`;
 }
