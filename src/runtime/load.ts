@@ -51,6 +51,9 @@ export function detectFeatures(): { simd: boolean; relaxedSimd: boolean } {
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  // Uint8Array.fromBase64 (ES2026; recent browsers) is native; atob is everywhere else
+  const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  if (typeof fromBase64 === 'function') return fromBase64(b64);
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
