@@ -7,6 +7,7 @@ import { Rng } from '../runtime/rng.js';
 import type { Param, Sequential } from '../nn/layers.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
+import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -116,6 +117,25 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
       this.k.rowMse(y, xb, this.perRow!, rows, this.inputSize);
       return this.perRow!;
     });
+  }
+
+  /**
+   * A model built from `config` with the weights of a safetensors file that has no latent-wasm
+   * metadata (saved from PyTorch): names and shapes must match the architecture exactly.
+   * `Autoencoder.fromSafetensors(bytes, config)`, `VAE.fromSafetensors(bytes, config)`, ...
+   */
+  static fromSafetensors<M extends ModelBase<BaseConfig>, Cfg>(
+    this: new (config: Cfg) => M,
+    bytes: Uint8Array | ArrayBuffer,
+    config: Cfg,
+  ): M {
+    return loadSafetensorsInto(new this(config), bytes as Uint8Array);
+  }
+
+  /** One safetensors file: the weights under PyTorch's names and the config; see SaveOptions. */
+  save(options?: SaveOptions): Uint8Array {
+    this.alive();
+    return saveModel(this, options);
   }
 
   /** Copies of every parameter by its PyTorch name. */
