@@ -1,4 +1,5 @@
-// f32_gemm_nn / _nt / _tn against scalar references, in both builds.
+// f32_gemm_nn / _nt / _tn, and nt from packed panels (f32_pack_nt_panels + f32_gemm_nt_panels,
+// variant 'ntp' here), against scalar references, in both builds.
 //
 // Three kinds of check:
 // - exact: small-integer data, where every partial sum is exactly representable in f32, so any
@@ -16,8 +17,8 @@ import { scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, mulberry32, randomArray } from './helpers/reference.js';
 import type { SimdMode } from '../src/runtime/load.js';
 
-type Variant = 'nn' | 'nt' | 'tn';
-const VARIANTS: Variant[] = ['nn', 'nt', 'tn'];
+type Variant = 'nn' | 'nt' | 'tn' | 'ntp';
+const VARIANTS: Variant[] = ['nn', 'nt', 'tn', 'ntp'];
 const BUILDS: SimdMode[] = ['strict', 'relaxed'];
 
 /** Logical operands: A [m×k], B [k×n], row-major. */
@@ -39,7 +40,7 @@ function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
 function stored(v: Variant, p: Problem): { a: Float32Array; b: Float32Array } {
   return {
     a: v === 'tn' ? transpose(p.a, p.m, p.k) : p.a,
-    b: v === 'nt' ? transpose(p.b, p.k, p.n) : p.b,
+    b: v === 'nt' || v === 'ntp' ? transpose(p.b, p.k, p.n) : p.b,
   };
 }
 
@@ -87,8 +88,19 @@ function run(s: Scratch, v: Variant, p: Problem, init: Float32Array | null, what
   if (init) cv.set(init);
   else cv.fill(NaN, 0, len);
   cv.fill(SENTINEL, len);
-  const fn = v === 'nn' ? s.ex.f32_gemm_nn : v === 'nt' ? s.ex.f32_gemm_nt : s.ex.f32_gemm_tn;
-  fn(p.m, p.n, p.k, pa, pb, pc, init ? 1 : 0);
+  if (v === 'ntp') {
+    // the panels, with a guard: packing must not write past ceil(n/32)·32·k floats
+    const size = Math.ceil(p.n / 32) * 32 * p.k;
+    const pp = s.alloc(size + GUARD);
+    s.f32(pp, size + GUARD).fill(SENTINEL);
+    s.ex.f32_pack_nt_panels(p.n, p.k, pb, pp);
+    const guard = s.read(pp + size * 4, GUARD);
+    if (guard.some((x) => x !== SENTINEL)) throw new Error(`${what}: packing wrote past the panels`);
+    s.ex.f32_gemm_nt_panels(p.m, p.n, p.k, pa, pp, pc, init ? 1 : 0);
+  } else {
+    const fn = v === 'nn' ? s.ex.f32_gemm_nn : v === 'nt' ? s.ex.f32_gemm_nt : s.ex.f32_gemm_tn;
+    fn(p.m, p.n, p.k, pa, pb, pc, init ? 1 : 0);
+  }
   const out = s.read(pc, len + GUARD);
   for (let i = len; i < len + GUARD; i++) {
     if (out[i] !== SENTINEL) throw new Error(`${what}: wrote past the end of C (at +${i - len})`);
@@ -118,7 +130,7 @@ function expectBitwise(actual: Float32Array, expected: Float32Array, what: strin
 // Tile and block sizes in assembly/gemm.ts: NR = 8, MR = 5 (strict) / 6 (relaxed), KC = 256,
 // NC = 80, A strips of 3·MR rows; the direct paths take m < MR (nn, tn) and m ≤ 4 (nt, in 32-column
 // slabs over 64-step chunks of k, with nt16/nt4 for the column tail); row32 works on 32 columns.
-// The shapes straddle each of these.
+// Panels: 32 columns each, k in blocks of 128 when m > 1. The shapes straddle each of these.
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 97, 130, 257];
 const SHAPES: [number, number, number][] = [];
 for (let i = 0; i < SIZES.length; i++) {
