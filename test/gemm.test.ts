@@ -16,6 +16,11 @@ import { describe, test } from 'vitest';
 import { scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, mulberry32, randomArray } from './helpers/reference.js';
 import type { SimdMode } from '../src/runtime/load.js';
+import { init } from '../src/index.js';
+import { arena } from '../src/runtime/context.js';
+import { Kernels } from '../src/runtime/kernels.js';
+import { Rng } from '../src/runtime/rng.js';
+import { Dense } from '../src/nn/layers.js';
 
 type Variant = 'nn' | 'nt' | 'tn' | 'ntp';
 const VARIANTS: Variant[] = ['nn', 'nt', 'tn', 'ntp'];
@@ -253,3 +258,50 @@ for (const build of BUILDS) {
     });
   });
 }
+
+// Dense inference on few rows multiplies by packed panels of W, kept across calls and remade
+// after W changes: a row's output must equal its row of a large batch (the packed GEMM path) in
+// every state of that cache.
+describe('Dense: small-batch inference through W panels', () => {
+  test('same bits as the batched path, before and after W changes', async () => {
+    await init();
+    const a = arena();
+    const k = new Kernels(a);
+    const rng = new Rng(a, 3);
+    const [inSize, units, rows] = [70, 45, 40];
+    const layer = new Dense(k, [inSize], { type: 'dense', units, activation: 'relu' }, 'l', true);
+    layer.init(rng, 'glorotUniform');
+    layer.reserve(rows);
+    const x = a.alloc(rows * inSize);
+    a.write(x, randomArray(rows * inSize, 5));
+    const xs = a.alloc(32 * inSize);
+    const check = (what: string) => {
+      const full = a.read(layer.forward(x, rows)).slice();
+      // several calls: the first small forward after a change uses gemm nt, later ones the panels
+      for (let call = 0; call < 3; call++) {
+        for (const [i0, m] of [[0, 1], [7, 1], [39, 1], [3, 2], [20, 16], [8, 32]]) {
+          a.write(xs, a.read(x).subarray(i0 * inSize, (i0 + m) * inSize));
+          const got = a.read(layer.forward(xs, m)).slice(0, m * units);
+          expectBitwise(got, full.slice(i0 * units, (i0 + m) * units), `${what}: rows ${i0}..${i0 + m - 1}, call ${call}`);
+        }
+      }
+    };
+    check('after init');
+    // a loader writes W through params()
+    const [w] = layer.params();
+    a.write(w.value, randomArray(units * inSize, 9));
+    check('after a write through params()');
+    // a training step: backward, then the optimizer updates W in place
+    layer.forward(x, rows);
+    const dy = a.alloc(rows * units);
+    a.write(dy, randomArray(rows * units, 10));
+    layer.backward(dy, rows);
+    const wv = a.read(w.value);
+    const g = a.read(w.grad);
+    a.write(w.value, wv.map((v, i) => v - 0.1 * g[i]));
+    check('after backward and an update');
+    for (const t of [x, xs, dy]) a.release(t);
+    layer.dispose();
+    rng.dispose();
+  });
+});
