@@ -2,6 +2,7 @@ import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName, type Kernels } from '.
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import { initDense, type InitName } from './init.js';
+import { Dropout, type DropoutSpec } from './dropout.js';
 
 /** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`). */
 export interface Param {
@@ -52,7 +53,7 @@ export interface DenseSpec {
 }
 
 /** Every layer a model description can hold. (Other layer kinds add their spec here.) */
-export type LayerSpec = DenseSpec;
+export type LayerSpec = DenseSpec | DropoutSpec;
 
 /** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer. */
 type LayerFactory = (k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean) => Layer;
@@ -294,6 +295,7 @@ export class Sequential {
 }
 
 /** The layer kinds a description can name. */
-const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
-  dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec, prefix, needsInputGrad),
+export const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
+  dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec as DenseSpec, prefix, needsInputGrad),
+  dropout: (k, inShape, spec, _prefix, needsInputGrad) => new Dropout(k, inShape, spec as DropoutSpec, needsInputGrad),
 };
