@@ -67,10 +67,11 @@ const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * Buffers are sized for `capacity` rows and reused: steps allocate nothing.
  *
  * Inference on a few rows (batch-1) multiplies by a packed copy of W instead (32-column panels,
- * see assembly/gemm.ts): the same bits as the GEMM, so results do not depend on the path. W may
+ * see assembly/gemm.ts; one more W-sized tensor, allocated by reserve(), so forward still
+ * allocates nothing): the same bits as the GEMM, so results do not depend on the path. W may
  * change after backward() (an optimizer step follows it), init() and params() (how optimizers
- * and loaders reach W); the copy is then stale and remade only at the second small forward
- * since, so a small-batch training loop (forward, backward, step, ...) never pays for packing.
+ * and loaders reach W); the copy is then stale and remade at the second small inference forward
+ * since, so evaluating between training steps does not pay for packing each time.
  */
 export class Dense implements Layer {
   readonly weight: Param;
@@ -131,6 +132,11 @@ export class Dense implements Layer {
 
   /** Makes room for batches of up to `rows` rows. */
   reserve(rows: number): void {
+    // Any batch size: models reserve their largest batch once, and infer single rows after.
+    if (!this.panels) {
+      this.panels = this.k.arena.alloc(this.k.ntPanelsSize(this.outSize, this.inSize));
+      this.panelsValid = false;
+    }
     if (rows <= this.capacity) return;
     this.releaseBuffers();
     const a = this.k.arena;
@@ -143,8 +149,13 @@ export class Dense implements Layer {
   forward(x: Tensor, rows: number, training = false): Tensor {
     const z = this.z!;
     this.input = x;
-    if (!training && rows <= Dense.PANEL_ROWS && (this.panelsValid || ++this.smallForwards >= 2)) {
-      this.k.gemmNtPanels(rows, this.outSize, this.inSize, x, this.packedWeight(), z);
+    const panels = this.panels;
+    if (panels && !training && rows <= Dense.PANEL_ROWS && (this.panelsValid || ++this.smallForwards >= 2)) {
+      if (!this.panelsValid) {
+        this.k.packNtPanels(this.outSize, this.inSize, this.weight.value, panels);
+        this.panelsValid = true;
+      }
+      this.k.gemmNtPanels(rows, this.outSize, this.inSize, x, panels, z);
     } else {
       this.k.gemm('nt', rows, this.outSize, this.inSize, x, this.weight.value, z);
     }
@@ -155,16 +166,6 @@ export class Dense implements Layer {
   /** Up to this many rows, inference reads the packed W: faster than gemm nt at 1–32 rows (3× at
    *  1 row; 5–15% at 32), about even at 48–64. */
   private static readonly PANEL_ROWS = 32;
-
-  private packedWeight(): Tensor {
-    const k = this.k;
-    this.panels ??= k.arena.alloc(k.ntPanelsSize(this.outSize, this.inSize));
-    if (!this.panelsValid) {
-      k.packNtPanels(this.outSize, this.inSize, this.weight.value, this.panels);
-      this.panelsValid = true;
-    }
-    return this.panels;
-  }
 
   private weightChanged(): void {
     this.panelsValid = false;
