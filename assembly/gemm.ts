@@ -6,7 +6,9 @@
 // on zero-padded panels into a static temp tile, of which only the valid part is copied out. The
 // three variants differ only in how they pack. Small m (batch-1 inference) avoids the packed path,
 // where packing B would cost as much as the product: nn and tn read B in place one row of C at a
-// time, nt transposes B once per 32 columns and shares that across the m rows (see below).
+// time, nt transposes B once per 32 columns and shares that across the m rows (see below). A
+// caller that multiplies by the same B many times (a dense layer's W in inference) can instead
+// pack it once into panels (f32_pack_nt_panels, at the end) and stream them: ~3× faster at m = 1.
 //
 // Summation order, the determinism contract: every element of C is computed as
 //   c = init;  for p = 0 .. k−1 in order: c = madd(a[i, p], b[p, j], c)
@@ -23,6 +25,12 @@ import { madd } from './simd';
 // measured on this machine): V8 x64 has ~15 SIMD registers; 5×8 (10 accumulators + 2 B + 1
 // broadcast + 1 mul temporary) is the largest plain tile that does not spill, 6×8 fits with FMA
 // (no temporary) and was the fastest relaxed tile.
+// Strict 5×8 alternatives A/B-tested on in-cache panels (interleaved, CPU time, 2026-11-23), none
+// a consistent win: A as one v128 load + i32x4.shuffle broadcasts (no spills in V8's code, yet
+// -3%), pre-broadcast A packing (+3-5%, but 4× the A buffer), 4×8 (-2 to -8%), K unrolled by 2
+// (-20%: V8 hoists the second step's loads and spills), pointer-end loop (even). V8 11.3 places
+// every load of the loop body ahead of the arithmetic, so load32_splat's 5 broadcasts + 2 B + 10
+// accumulators spill 2-3 vectors per step, but removing the spills did not speed it up.
 const NR: i32 = 8;
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 // Cache blocks (AMD Zen 4 here: L1d 32 KiB, L2 1 MiB). asconfig.json fixes the initial memory at
