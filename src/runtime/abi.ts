@@ -18,6 +18,10 @@ export interface CoreExports {
   f32_gemm_nt(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
   /** A [k×m] (A transposed: dW = dYᵀ·X), B [k×n]. */
   f32_gemm_tn(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
+  /** Packs B [n×k] into 32-column panels (ceil(n/32)·32·k floats) for f32_gemm_nt_panels. */
+  f32_pack_nt_panels(n: number, k: number, b: Ptr, panels: Ptr): void;
+  /** f32_gemm_nt from B's panels: the same bits, faster for small m (batch-1 inference). */
+  f32_gemm_nt_panels(m: number, n: number, k: number, a: Ptr, panels: Ptr, c: Ptr, accumulate: Flag): void;
 
   // elementwise.ts
   /** y[i, j] += bias[j] for an [m×n] y. */

@@ -38,6 +38,26 @@ export class Kernels {
     f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
   }
 
+  /** Floats taken by the panels of an [n×k] B (packNtPanels). */
+  ntPanelsSize(n: number, k: number): number {
+    return Math.ceil(n / 32) * 32 * k;
+  }
+
+  /** Packs B [n×k] into panels for gemmNtPanels; repack whenever B changes. */
+  packNtPanels(n: number, k: number, b: Tensor, panels: Tensor): void {
+    fits(b, n * k, 'packNtPanels B');
+    fits(panels, this.ntPanelsSize(n, k), 'packNtPanels panels');
+    this.arena.ex.f32_pack_nt_panels(n, k, b.offset, panels.offset);
+  }
+
+  /** gemm('nt', m, n, k, a, B, c) from B's panels: the same bits, faster for small m. */
+  gemmNtPanels(m: number, n: number, k: number, a: Tensor, panels: Tensor, c: Tensor, accumulate = false): void {
+    fits(a, m * k, 'gemm A');
+    fits(panels, this.ntPanelsSize(n, k), 'gemm panels');
+    fits(c, m * n, 'gemm C');
+    this.arena.ex.f32_gemm_nt_panels(m, n, k, a.offset, panels.offset, c.offset, accumulate ? 1 : 0);
+  }
+
   /** z += bias (per column), then y = f(z): a dense layer's epilogue. y may be z. */
   biasAct(act: number, alpha: number, z: Tensor, bias: Tensor, y: Tensor, m: number, n: number): void {
     fits(z, m * n, 'biasAct z');
