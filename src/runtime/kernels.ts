@@ -17,6 +17,26 @@ export type ActivationName = keyof typeof ACTIVATIONS;
 export const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { leakyRelu: 0.01, elu: 1 };
 
 export type GemmVariant = 'nn' | 'nt' | 'tn';
+
+/**
+ * A 2-D window over NCHW samples [c, h, w]: kernel kh×kw, stride, zero padding and dilation,
+ * and the output size oh×ow it produces (a conv's output, or a transposed conv's input).
+ */
+export interface ConvGeometry {
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
+}
 export type LossKind = 'mse' | 'l1' | 'bceLogits';
 
 /**
@@ -100,6 +120,105 @@ export class Kernels {
   countNonFinite(x: Tensor, n = x.size): number {
     fits(x, n, 'countNonFinite x');
     return this.arena.ex.f32_count_nonfinite(n, x.offset);
+  }
+
+  /**
+   * `batch` GEMMs: C_b = (accumulate ? C_b : 0) + op(A_b)·op(B_b) with X_b = X + b·strideX
+   * (elements). A stride of 0 shares one operand; when strideC is 0 every product is summed into
+   * the one C (the first one onto C's prior contents only if `accumulate`).
+   */
+  gemmBatched(
+    variant: GemmVariant, batch: number, m: number, n: number, k: number,
+    a: Tensor, strideA: number, b: Tensor, strideB: number, c: Tensor, strideC: number, accumulate = false,
+  ): void {
+    if (batch <= 0) return;
+    fits(a, (batch - 1) * strideA + m * k, 'gemmBatched A');
+    fits(b, (batch - 1) * strideB + k * n, 'gemmBatched B');
+    fits(c, (batch - 1) * strideC + m * n, 'gemmBatched C');
+    const ex = this.arena.ex;
+    const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
+    for (let i = 0; i < batch; i++) {
+      const acc = accumulate || (strideC === 0 && i > 0) ? 1 : 0;
+      f(m, n, k, a.offset + 4 * i * strideA, b.offset + 4 * i * strideB, c.offset + 4 * i * strideC, acc);
+    }
+  }
+
+  /** col [batch, c·kh·kw, oh·ow] = im2col(x [batch, c, h, w]). */
+  im2col(x: Tensor, col: Tensor, batch: number, g: ConvGeometry): void {
+    fits(x, batch * g.c * g.h * g.w, 'im2col x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'im2col col');
+    this.arena.ex.f32_im2col(x.offset, col.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow);
+  }
+
+  /** x = (accumulate ? x : 0) + col2im(col): the adjoint of im2col. */
+  col2im(col: Tensor, x: Tensor, batch: number, g: ConvGeometry, accumulate = false): void {
+    fits(x, batch * g.c * g.h * g.w, 'col2im x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'col2im col');
+    this.arena.ex.f32_col2im(col.offset, x.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow,
+      accumulate ? 1 : 0);
+  }
+
+  /** Max pooling of `batch` samples; idx (i32) records each maximum's position in its plane. */
+  maxPool(x: Tensor, y: Tensor, idx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'maxPool x');
+    fits(y, planes * g.oh * g.ow, 'maxPool y');
+    fits(idx, planes * g.oh * g.ow, 'maxPool idx');
+    this.arena.ex.f32_maxpool2d(x.offset, y.offset, idx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  maxPoolBackward(dy: Tensor, idx: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'maxPoolBackward dy');
+    fits(idx, planes * g.oh * g.ow, 'maxPoolBackward idx');
+    fits(dx, planes * g.h * g.w, 'maxPoolBackward dx');
+    this.arena.ex.f32_maxpool2d_backward(dy.offset, idx.offset, dx.offset, planes, g.h, g.w, g.oh, g.ow);
+  }
+
+  avgPool(x: Tensor, y: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'avgPool x');
+    fits(y, planes * g.oh * g.ow, 'avgPool y');
+    this.arena.ex.f32_avgpool2d(x.offset, y.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  avgPoolBackward(dy: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'avgPoolBackward dy');
+    fits(dx, planes * g.h * g.w, 'avgPoolBackward dx');
+    this.arena.ex.f32_avgpool2d_backward(dy.offset, dx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  /** Upsampling of `planes` [h×w] planes by integer factors fh, fw ('nearest' or 'bilinear'). */
+  upsample(mode: 'nearest' | 'bilinear', x: Tensor, y: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(x, planes * h * w, 'upsample x');
+    fits(y, planes * h * fh * w * fw, 'upsample y');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d(x.offset, y.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d(x.offset, y.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  upsampleBackward(mode: 'nearest' | 'bilinear', dy: Tensor, dx: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(dx, planes * h * w, 'upsampleBackward dx');
+    fits(dy, planes * h * fh * w * fw, 'upsampleBackward dy');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d_backward(dy.offset, dx.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d_backward(dy.offset, dx.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  /** z [batch, c, hw] += bias[c] (per channel), then y = f(z): a conv layer's epilogue. y may be z. */
+  biasChannelsAct(act: number, alpha: number, z: Tensor, bias: Tensor, y: Tensor, batch: number, c: number, hw: number): void {
+    fits(z, batch * c * hw, 'biasChannelsAct z');
+    fits(y, batch * c * hw, 'biasChannelsAct y');
+    fits(bias, c, 'biasChannelsAct bias');
+    this.arena.ex.f32_bias_channels_act(act, alpha, z.offset, bias.offset, y.offset, batch, c, hw);
+  }
+
+  /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]. */
+  channelSum(x: Tensor, out: Tensor, batch: number, c: number, hw: number, accumulate = false): void {
+    fits(x, batch * c * hw, 'channelSum x');
+    fits(out, c, 'channelSum out');
+    this.arena.ex.f32_channel_sum(x.offset, out.offset, batch, c, hw, accumulate ? 1 : 0);
   }
 }
 
