@@ -37,6 +37,8 @@ export interface AutoencoderConfig {
   init?: InitName;
   /** The architecture as data, instead of hidden/activation options: what `config` holds. */
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
+  /** Per-sample shape of a row, e.g. [C, H, W] for conv layers; default [inputSize]. */
+  inputShape?: number[];
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
@@ -44,6 +46,8 @@ export interface ResolvedAutoencoderConfig {
   inputSize: number;
   latentSize: number;
   layers: { encoder: LayerSpec[]; decoder: LayerSpec[] };
+  /** Present when rows are not flat vectors (conv layers): their per-sample shape. */
+  inputShape?: number[];
   loss: LossName;
   optimizer: ResolvedOptimizer;
   seed: number;
@@ -81,8 +85,18 @@ export class Autoencoder implements Trainable {
     this.k = new Kernels(this.arena);
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.rng = new Rng(this.arena, c.seed);
-    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
+    this.encoder = new Sequential(this.k, c.inputShape ?? [c.inputSize], c.layers.encoder, 'encoder', false);
     this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
+    // conv layers are checked as they are built: the ends must match the model's sizes
+    const ends = [[this.encoder, 'encoder', c.latentSize, 'latentSize'], [this.decoder, 'decoder', c.inputSize, 'inputSize']] as const;
+    for (const [seq, part, want, what] of ends) {
+      if (seq.outSize !== want) {
+        this.encoder.dispose();
+        this.decoder.dispose();
+        this.rng.dispose();
+        throw new ShapeError(`layers.${part} must end with ${want} values per sample (${what}); its layers give [${seq.last.outShape.join(', ')}]`);
+      }
+    }
     this.encoder.init(this.rng, c.init);
     this.decoder.init(this.rng, c.init);
     this.optimizer = new Optimizer(this.k, this.params(), c.optimizer as unknown as OptimizerConfig);
@@ -300,6 +314,13 @@ function resolveConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
   const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
   let layers: ResolvedAutoencoderConfig['layers'];
+  let inputShape: number[] | undefined;
+  if (config.inputShape !== undefined) {
+    if (!Array.isArray(config.inputShape)) throw new InputError(`inputShape must be an array of sizes; got ${String(config.inputShape)}`);
+    inputShape = config.inputShape.map((d, i) => checkInt(d, `inputShape[${i}]`, 1));
+    const n = inputShape.reduce((a, b) => a * b, 1);
+    if (n !== inputSize) throw new ShapeError(`inputShape [${inputShape.join(', ')}] holds ${n} values; inputSize is ${inputSize}`);
+  }
   if (config.layers !== undefined) {
     layers = checkLayers(config.layers, inputSize, latentSize);
   } else {
@@ -313,8 +334,8 @@ function resolveConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
       decoder: [...decoderHidden.map((u) => dense(u, act)), dense(inputSize, output)],
     };
   }
-  const last = layers.decoder[layers.decoder.length - 1] as DenseSpec;
-  const outputActivation = last.activation;
+  const last = layers.decoder[layers.decoder.length - 1] as { activation?: ActivationName };
+  const outputActivation = last.activation ?? 'linear';
   const loss = config.loss ?? (outputActivation === 'sigmoid' ? 'bce' : 'mse');
   if (!LOSSES.includes(loss)) throw new InputError(`loss must be one of ${LOSSES.join(', ')}; got ${JSON.stringify(loss)}`);
   if (loss === 'bce' && outputActivation !== 'sigmoid') {
@@ -324,8 +345,10 @@ function resolveConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   checkSeed(seed);
   const init = config.init ?? 'glorotUniform';
   checkInit(init);
-  return { inputSize, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
+  return { inputSize, latentSize, layers, ...(inputShape ? { inputShape } : {}), loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
 }
+
+const CONV_TYPES = ['conv2d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'upsample', 'flatten', 'reshape'];
 
 /** Validates a dense layers description: widths chain from inputSize to latentSize and back. */
 function checkLayers(layers: unknown, inputSize: number, latentSize: number): ResolvedAutoencoderConfig['layers'] {
@@ -337,13 +360,15 @@ function checkLayers(layers: unknown, inputSize: number, latentSize: number): Re
     if (specs.length === 0) throw new InputError(`layers.${part} is empty; expected at least one layer`);
     const out = specs.map((spec, i) => {
       const sp = spec as DenseSpec;
+      // conv layers validate themselves when built (src/nn/conv.ts); ends are checked then
+      if (typeof sp === 'object' && sp !== null && CONV_TYPES.includes((sp as { type: string }).type)) return JSON.parse(JSON.stringify(sp)) as DenseSpec;
       if (typeof sp !== 'object' || sp === null || sp.type !== 'dense') {
         throw new InputError(`layers.${part}[${i}].type must be 'dense'; got ${JSON.stringify((sp as { type?: unknown })?.type)}`);
       }
       const units = checkInt(sp.units, `layers.${part}[${i}].units`, 1);
       return { type: 'dense' as const, units, ...activationSpec(sp.alpha === undefined ? sp.activation : { type: sp.activation, alpha: sp.alpha }, `layers.${part}[${i}].activation`) };
     });
-    if (out[out.length - 1].units !== outWidth) {
+    if (out[out.length - 1].type === 'dense' && out[out.length - 1].units !== outWidth) {
       throw new ShapeError(`layers.${part} must end with ${outWidth} units (${part === 'encoder' ? 'latentSize' : 'inputSize'}); got ${out[out.length - 1].units}`);
     }
     return out;
