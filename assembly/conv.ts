@@ -3,10 +3,14 @@
 // layer. Semantics follow PyTorch (torch.nn.functional, 2.x); every kernel takes `batch` samples
 // stored one after another and loops over them itself, so one call covers a whole batch.
 //
-// Layout: a sample is [C, H, W] row-major. A column matrix (im2col) is, per sample,
-// [C·KH·KW, OH·OW] row-major: row (c, ki, kj) holds, for every output pixel (oy, ox), the input
-// x[c, oy·SH − PH + ki·DH, ox·SW − PW + kj·DW] (0 outside the image). A conv is then
-// W[out, C·KH·KW] · col, and the product is already [out, OH·OW], the NCHW output of the sample.
+// Layout: a sample is [C, H, W] row-major. A column matrix (im2col) has one row per (c, ki, kj)
+// (C·KH·KW rows) holding, for every output pixel (oy, ox), the input
+// x[c, oy·SH − PH + ki·DH, ox·SW − PW + kj·DW] (0 outside the image), OH·OW values per sample.
+// Where sample b's row r starts is given by two strides (in elements): col + b·sampleStride +
+// r·rowStride. Per sample ([B, CKK, OHW]: rowStride = OHW, sampleStride = CKK·OHW) a conv is
+// W·col_b per sample; batched ([CKK, B, OHW]: rowStride = B·OHW, sampleStride = OHW) it is one
+// GEMM W[out, CKK]·col [CKK, B·OHW] for the whole batch, whose [out, B, OHW] product
+// f32_swap_blocks turns into NCHW.
 //
 // Where SIMD pays: rows of a stride-1 im2col/col2im are contiguous spans (memory.copy and an
 // f32x4 add); the per-channel epilogue and the bias gradient run on f32x4 over H·W. Pooling and
@@ -43,23 +47,25 @@ import { f32_act_forward } from './activations';
 }
 
 /**
- * im2col for `batch` NCHW samples x [C, H, W] into col [C·KH·KW, OH·OW] per sample (layout
- * above), with stride (sh, sw), zero padding (ph, pw) and dilation (dh, dw). OH and OW are given
- * (normally (H + 2PH − DH(KH−1) − 1)/SH + 1, floored); any pixel outside the input reads 0.
- * Every value of col is written.
+ * im2col for `batch` NCHW samples x [C, H, W] into the column matrix col (layout above: sample
+ * b's row r at col + b·sampleStride + r·rowStride, elements), with stride (sh, sw), zero padding
+ * (ph, pw) and dilation (dh, dw). OH and OW are given (normally (H + 2PH − DH(KH−1) − 1)/SH + 1,
+ * floored); any pixel outside the input reads 0. Every value of every row is written.
  */
 export function f32_im2col(
   x: usize, col: usize, batch: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
-  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32, rowStride: i32, sampleStride: i32,
 ): void {
   const planeBytes = <usize>(h * w) << 2;
   const rowBytes = <usize>ow << 2;
-  let dst = col;
   for (let b = 0; b < batch; b++) {
+    let r = 0;
     for (let ci = 0; ci < c; ci++) {
       const plane = x + (<usize>(b * c + ci)) * planeBytes;
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
+          let dst = col + ((<usize>b * <usize>sampleStride + <usize>r * <usize>rowStride) << 2);
+          r++;
           // output columns ox whose input column ix = ox·sw − pw + kj·dw lies in [0, w)
           const off = kj * dw - pw;
           const ox0 = min(max(ceilDiv(-off, sw), 0), ow);
@@ -99,17 +105,20 @@ export function f32_im2col(
  */
 export function f32_col2im(
   col: usize, x: usize, batch: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
-  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32, accumulate: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32, rowStride: i32, sampleStride: i32,
+  accumulate: i32,
 ): void {
   const planeBytes = <usize>(h * w) << 2;
   const rowBytes = <usize>ow << 2;
   if (!accumulate) memory.fill(x, 0, <usize>(batch * c) * planeBytes);
-  let src = col;
   for (let b = 0; b < batch; b++) {
+    let r = 0;
     for (let ci = 0; ci < c; ci++) {
       const plane = x + (<usize>(b * c + ci)) * planeBytes;
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
+          let src = col + ((<usize>b * <usize>sampleStride + <usize>r * <usize>rowStride) << 2);
+          r++;
           const off = kj * dw - pw;
           const ox0 = min(max(ceilDiv(-off, sw), 0), ow);
           const ox1 = max(min(floorDiv(w - 1 - off, sw) + 1, ow), ox0);
@@ -435,5 +444,23 @@ export function f32_channel_sum(x: usize, out: usize, batch: i32, c: i32, hw: i3
     }
     const q = out + (<usize>ci << 2);
     store<f32>(q, accumulate ? load<f32>(q) + total : total);
+  }
+}
+
+/**
+ * dst[j, i, :] = src[i, j, :] for i < d0, j < d1, blocks of `inner` contiguous values: swaps the
+ * two outer axes of a [d0, d1, inner] tensor ([out, B, OH·OW] GEMM products to NCHW and back).
+ * dst must not overlap src.
+ */
+export function f32_swap_blocks(src: usize, dst: usize, d0: i32, d1: i32, inner: i32): void {
+  const blockBytes = <usize>inner << 2;
+  let s = src;
+  for (let i = 0; i < d0; i++) {
+    let d = dst + <usize>i * blockBytes;
+    for (let j = 0; j < d1; j++) {
+      memory.copy(d, s, blockBytes);
+      s += blockBytes;
+      d += <usize>d0 * blockBytes;
+    }
   }
 }

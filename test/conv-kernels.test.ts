@@ -160,28 +160,40 @@ function convCases(): { g: ConvGeometry; batch: number }[] {
 }
 
 describe.each(BUILDS)('conv kernels (%s build)', (simd) => {
-  test('im2col equals the reference exactly; col2im within f32 rounding; accumulate adds', async () => {
+  test.each([false, true])('im2col equals the reference exactly; col2im within f32 rounding; accumulate adds (batched layout: %s)', async (batched) => {
     const s = await scratchCore(simd);
     const ex = s.ex;
     const cases = convCases();
     expect(cases.length).toBeGreaterThan(50);
     for (const [ci, { g, batch }] of cases.entries()) {
+      const rowsPer = g.c * g.kh * g.kw;
+      const ohw = g.oh * g.ow;
+      // sample b's row r at b·sampleStride + r·rowStride; the reference is per sample [b, r, p]
+      const [rowStride, sampleStride] = batched ? [batch * ohw, ohw] : [ohw, rowsPer * ohw];
+      const layout = (v: ArrayLike<number>) => {
+        const out = new Float64Array(v.length);
+        for (let b = 0; b < batch; b++)
+          for (let r = 0; r < rowsPer; r++)
+            for (let p = 0; p < ohw; p++) out[b * sampleStride + r * rowStride + p] = v[(b * rowsPer + r) * ohw + p];
+        return out;
+      };
       s.reset();
       const nx = batch * g.c * g.h * g.w;
       const ncol = batch * g.c * g.kh * g.kw * g.oh * g.ow;
       const xv = randomArray(nx, 100 + ci);
       const x = s.put(xv);
       const col = s.put(new Float32Array(ncol).fill(NaN)); // every value must be written
-      ex.f32_im2col(x, col, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow);
-      expectAllClose(s.read(col, ncol), im2colRef(xv, batch, g), { atol: 0, rtol: 0, what: `im2col ${label(g, batch)}` });
+      ex.f32_im2col(x, col, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rowStride, sampleStride);
+      expectAllClose(s.read(col, ncol), layout(im2colRef(xv, batch, g)), { atol: 0, rtol: 0, what: `im2col ${label(g, batch)}` });
 
-      const cv = randomArray(ncol, 200 + ci);
+      const cvSample = randomArray(ncol, 200 + ci);
+      const cv = layout(cvSample);
       const colIn = s.put(cv);
       const back = s.put(new Float32Array(nx).fill(NaN)); // not read without accumulate
-      ex.f32_col2im(colIn, back, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, 0);
-      const ref = col2imRef(cv, batch, g);
+      ex.f32_col2im(colIn, back, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rowStride, sampleStride, 0);
+      const ref = col2imRef(cvSample, batch, g);
       expectAllClose(s.read(back, nx), ref, { atol: 1e-6, rtol: 1e-6, what: `col2im ${label(g, batch)}` });
-      ex.f32_col2im(colIn, back, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, 1);
+      ex.f32_col2im(colIn, back, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rowStride, sampleStride, 1);
       expectAllClose(s.read(back, nx), ref.map((v) => 2 * v), { atol: 2e-6, rtol: 2e-6, what: `col2im accumulate ${label(g, batch)}` });
 
       // adjointness: <im2col(x), y> = <x, col2im(y)>, both sides from the kernels' outputs
@@ -196,6 +208,21 @@ describe.each(BUILDS)('conv kernels (%s build)', (simd) => {
         scale += Math.abs(xv[i] * cx[i]);
       }
       if (Math.abs(lhs - rhs) > 1e-6 * (1 + scale)) throw new Error(`adjointness ${label(g, batch)}: ${lhs} vs ${rhs}`);
+    }
+  });
+
+  test('swap_blocks swaps the outer axes of [d0, d1, inner]', async () => {
+    const s = await scratchCore(simd);
+    for (const [d0, d1, inner] of [[1, 1, 1], [3, 5, 7], [16, 4, 49], [2, 3, 1]]) {
+      s.reset();
+      const n = d0 * d1 * inner;
+      const v = randomArray(n, d0 * 100 + d1);
+      const src = s.put(v);
+      const dst = s.put(new Float32Array(n).fill(NaN));
+      s.ex.f32_swap_blocks(src, dst, d0, d1, inner);
+      const ref = new Float32Array(n);
+      for (let i = 0; i < d0; i++) for (let j = 0; j < d1; j++) for (let p = 0; p < inner; p++) ref[(j * d0 + i) * inner + p] = v[(i * d1 + j) * inner + p];
+      expect(Array.from(s.read(dst, n))).toEqual(Array.from(ref));
     }
   });
 

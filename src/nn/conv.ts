@@ -119,8 +119,11 @@ abstract class ConvBase implements Layer {
   readonly modules: number;
   readonly inSize: number;
   readonly outSize: number;
-  /** Column buffer for the whole batch, [rows, C·KH·KW, OH·OW] in the geometry `g`. */
+  /** Column buffer for the whole batch, [C·KH·KW, rows·OH·OW] in the geometry `g` (batched layout). */
   protected col: Tensor | null = null;
+  /** The channel-major [channels, rows, H·W] twin of an NCHW tensor that the batch GEMMs read or
+   *  write: a conv's output (and its gradient), a transposed conv's input (and its gradient). */
+  protected t: Tensor | null = null;
   protected z: Tensor | null = null;
   protected y: Tensor | null = null;
   protected dx: Tensor | null = null;
@@ -152,6 +155,8 @@ abstract class ConvBase implements Layer {
   }
 
   abstract init(rng: Rng, name: InitName): void;
+  /** Values per sample of `t`. */
+  protected abstract get tSize(): number;
   abstract forward(x: Tensor, rows: number, training: boolean): Tensor;
   abstract backward(dy: Tensor, rows: number, dyIsPreActivation: boolean): Tensor | null;
 
@@ -166,6 +171,7 @@ abstract class ConvBase implements Layer {
     this.releaseBuffers();
     const a = this.k.arena;
     this.col = a.alloc(rows * this.colSize);
+    this.t = a.alloc(rows * this.tSize);
     this.z = a.alloc(rows * this.outSize);
     this.y = this.act === ACTIVATIONS.linear ? this.z : a.alloc(rows * this.outSize);
     if (this.needsInputGrad) this.dx = a.alloc(rows * this.inSize);
@@ -212,17 +218,18 @@ abstract class ConvBase implements Layer {
   private releaseBuffers(): void {
     const a = this.k.arena;
     if (this.y && this.y !== this.z) a.release(this.y);
-    for (const t of [this.z, this.col, this.dx]) if (t) a.release(t);
-    this.z = this.y = this.col = this.dx = this.input = null;
+    for (const t of [this.z, this.col, this.t, this.dx]) if (t) a.release(t);
+    this.z = this.y = this.col = this.t = this.dx = this.input = null;
     this.capacity = 0;
   }
 }
 
 /**
- * y = f(conv2d(x, W) + b), W [out, in, kh, kw] as torch.nn.Conv2d. Forward: im2col over the
- * batch, then per sample Z = W[out, in·kh·kw] · col [in·kh·kw, OH·OW] (already NCHW), then the
- * per-channel bias + activation. Backward: dW = Σ dZ·colᵀ, db = Σ dZ, and unless this is the
- * first layer dcol = Wᵀ·dZ (written over col, no longer needed) scattered back by col2im.
+ * y = f(conv2d(x, W) + b), W [out, in, kh, kw] as torch.nn.Conv2d. Forward: im2col of the whole
+ * batch into col [in·kh·kw, rows·OH·OW], one GEMM Zᵗ = W[out, in·kh·kw]·col ([out, rows, OH·OW]),
+ * swapped to NCHW, then the per-channel bias + activation. Backward: dZ swapped to [out, rows,
+ * OH·OW], dW = dZᵗ·colᵀ, db = Σ dZ, and unless this is the first layer dcol = Wᵀ·dZᵗ (written
+ * over col, no longer needed) scattered back by col2im. One GEMM per pass for the whole batch.
  */
 export class Conv2d extends ConvBase {
   constructor(k: Kernels, inShape: readonly number[], readonly spec: Conv2dSpec, prefix: string, needsInputGrad: boolean) {
@@ -252,14 +259,19 @@ export class Conv2d extends ConvBase {
     initDense(this.k, rng, name, this.weight.value, this.bias.value, this.g.c * kk, this.outShape[0] * kk);
   }
 
+  protected get tSize(): number {
+    return this.outSize;
+  }
+
   forward(x: Tensor, rows: number, _training = false): Tensor {
     const g = this.g;
     const ckk = g.c * g.kh * g.kw;
     const ohw = g.oh * g.ow;
     const out = this.outShape[0];
     this.input = x;
-    this.k.im2col(x, this.col!, rows, g);
-    this.k.gemmBatched('nn', rows, out, ohw, ckk, this.weight.value, 0, this.col!, ckk * ohw, this.z!, out * ohw);
+    this.k.im2col(x, this.col!, rows, g, true);
+    this.k.gemm('nn', out, rows * ohw, ckk, this.weight.value, this.col!, this.t!);
+    this.k.swapBlocks(this.t!, this.z!, out, rows, ohw);
     return this.epilogue(rows);
   }
 
@@ -269,18 +281,20 @@ export class Conv2d extends ConvBase {
     const ohw = g.oh * g.ow;
     const out = this.outShape[0];
     this.backEpilogue(dy, rows, dyIsPreActivation);
-    this.k.gemmBatched('nt', rows, out, ckk, ohw, dy, out * ohw, this.col!, ckk * ohw, this.weight.grad, 0);
+    this.k.swapBlocks(dy, this.t!, rows, out, ohw);
+    this.k.gemm('nt', out, ckk, rows * ohw, this.t!, this.col!, this.weight.grad);
     if (!this.dx) return null;
-    this.k.gemmBatched('tn', rows, ckk, ohw, out, this.weight.value, 0, dy, out * ohw, this.col!, ckk * ohw);
-    this.k.col2im(this.col!, this.dx, rows, g);
+    this.k.gemm('tn', ckk, rows * ohw, out, this.weight.value, this.t!, this.col!);
+    this.k.col2im(this.col!, this.dx, rows, g, true);
     return this.dx;
   }
 }
 
 /**
  * torch.nn.ConvTranspose2d, W [in, out, kh, kw]: the adjoint of a conv from [out, OH, OW] to
- * [in, H, W]. Forward: col = Wᵀ·x per sample (W as [in, out·kh·kw]), col2im into the output,
- * bias + activation. Backward: db = Σ dZ, dcol = im2col(dZ), dW = Σ x·dcolᵀ, dx = W·dcol.
+ * [in, H, W]. Forward: x swapped to xᵗ [in, rows, H·W], one GEMM col = Wᵀ·xᵗ (W as
+ * [in, out·kh·kw]), col2im into the output, bias + activation. Backward: db = Σ dZ,
+ * dcol = im2col(dZ), dW = xᵗ·dcolᵀ, and dxᵗ = W·dcol (over xᵗ, no longer needed) swapped back.
  */
 export class ConvTranspose2d extends ConvBase {
   constructor(k: Kernels, inShape: readonly number[], readonly spec: ConvTranspose2dSpec, prefix: string, needsInputGrad: boolean) {
@@ -315,14 +329,19 @@ export class ConvTranspose2d extends ConvBase {
     initDense(this.k, rng, name, this.weight.value, this.bias.value, this.outShape[0] * kk, this.inShape[0] * kk);
   }
 
+  protected get tSize(): number {
+    return this.inSize;
+  }
+
   forward(x: Tensor, rows: number, _training = false): Tensor {
     const g = this.g;
     const cin = this.inShape[0];
     const okk = g.c * g.kh * g.kw;
     const ihw = g.oh * g.ow;
     this.input = x;
-    this.k.gemmBatched('tn', rows, okk, ihw, cin, this.weight.value, 0, x, cin * ihw, this.col!, okk * ihw);
-    this.k.col2im(this.col!, this.z!, rows, g);
+    this.k.swapBlocks(x, this.t!, rows, cin, ihw);
+    this.k.gemm('tn', okk, rows * ihw, cin, this.weight.value, this.t!, this.col!);
+    this.k.col2im(this.col!, this.z!, rows, g, true);
     return this.epilogue(rows);
   }
 
@@ -332,10 +351,11 @@ export class ConvTranspose2d extends ConvBase {
     const okk = g.c * g.kh * g.kw;
     const ihw = g.oh * g.ow;
     this.backEpilogue(dy, rows, dyIsPreActivation);
-    this.k.im2col(dy, this.col!, rows, g);
-    this.k.gemmBatched('nt', rows, cin, okk, ihw, this.input!, cin * ihw, this.col!, okk * ihw, this.weight.grad, 0);
+    this.k.im2col(dy, this.col!, rows, g, true);
+    this.k.gemm('nt', cin, okk, rows * ihw, this.t!, this.col!, this.weight.grad);
     if (!this.dx) return null;
-    this.k.gemmBatched('nn', rows, cin, ihw, okk, this.weight.value, 0, this.col!, okk * ihw, this.dx, cin * ihw);
+    this.k.gemm('nn', cin, rows * ihw, okk, this.weight.value, this.col!, this.t!);
+    this.k.swapBlocks(this.t!, this.dx, cin, rows, ihw);
     return this.dx;
   }
 }

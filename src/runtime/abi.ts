@@ -85,14 +85,19 @@ export interface CoreExports {
   /** out (i32) = a uniformly random permutation of 0..n−1 (Fisher–Yates). */
   rand_permutation(state: Ptr, out: Ptr, n: number): void;
 
-  // conv.ts: NCHW samples stored one after another; a column matrix is [C·KH·KW, OH·OW] per
-  // sample, row (c, ki, kj) reading x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw] (0 outside).
-  /** col = im2col(x) for `batch` samples; every value of col is written. */
+  // conv.ts: NCHW samples stored one after another. A column matrix has C·KH·KW rows of OH·OW
+  // values per sample, row (c, ki, kj) reading x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
+  // (0 outside); sample b's row r starts at element b·sampleStride + r·rowStride.
+  /** col = im2col(x) for `batch` samples; every value of every row is written. */
   f32_im2col(x: Ptr, col: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
-    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number): void;
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number): void;
   /** x = (accumulate ? x : 0) + col2im(col), the adjoint of f32_im2col (same arguments). */
   f32_col2im(col: Ptr, x: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
-    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number, accumulate: Flag): void;
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number, accumulate: Flag): void;
+  /** dst[j, i, :] = src[i, j, :] over [d0, d1, inner] (no overlap): batch-major ↔ channel-major. */
+  f32_swap_blocks(src: Ptr, dst: Ptr, d0: number, d1: number, inner: number): void;
   /** Max pooling over `planes` [h×w] planes; idx (i32) gets each maximum's index iy·w + ix in its plane. */
   f32_maxpool2d(x: Ptr, y: Ptr, idx: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
     sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;

@@ -123,39 +123,30 @@ export class Kernels {
   }
 
   /**
-   * `batch` GEMMs: C_b = (accumulate ? C_b : 0) + op(A_b)·op(B_b) with X_b = X + b·strideX
-   * (elements). A stride of 0 shares one operand; when strideC is 0 every product is summed into
-   * the one C (the first one onto C's prior contents only if `accumulate`).
+   * col = im2col(x [batch, c, h, w]), laid out per sample [batch, c·kh·kw, oh·ow] or, with
+   * `batched`, [c·kh·kw, batch·oh·ow]: one GEMM then covers the whole batch.
    */
-  gemmBatched(
-    variant: GemmVariant, batch: number, m: number, n: number, k: number,
-    a: Tensor, strideA: number, b: Tensor, strideB: number, c: Tensor, strideC: number, accumulate = false,
-  ): void {
-    if (batch <= 0) return;
-    fits(a, (batch - 1) * strideA + m * k, 'gemmBatched A');
-    fits(b, (batch - 1) * strideB + k * n, 'gemmBatched B');
-    fits(c, (batch - 1) * strideC + m * n, 'gemmBatched C');
-    const ex = this.arena.ex;
-    const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
-    for (let i = 0; i < batch; i++) {
-      const acc = accumulate || (strideC === 0 && i > 0) ? 1 : 0;
-      f(m, n, k, a.offset + 4 * i * strideA, b.offset + 4 * i * strideB, c.offset + 4 * i * strideC, acc);
-    }
-  }
-
-  /** col [batch, c·kh·kw, oh·ow] = im2col(x [batch, c, h, w]). */
-  im2col(x: Tensor, col: Tensor, batch: number, g: ConvGeometry): void {
+  im2col(x: Tensor, col: Tensor, batch: number, g: ConvGeometry, batched = false): void {
     fits(x, batch * g.c * g.h * g.w, 'im2col x');
     fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'im2col col');
-    this.arena.ex.f32_im2col(x.offset, col.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow);
+    const [rs, ss] = colStrides(batch, g, batched);
+    this.arena.ex.f32_im2col(x.offset, col.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rs, ss);
   }
 
-  /** x = (accumulate ? x : 0) + col2im(col): the adjoint of im2col. */
-  col2im(col: Tensor, x: Tensor, batch: number, g: ConvGeometry, accumulate = false): void {
+  /** x = (accumulate ? x : 0) + col2im(col): the adjoint of im2col (the same layouts). */
+  col2im(col: Tensor, x: Tensor, batch: number, g: ConvGeometry, batched = false, accumulate = false): void {
     fits(x, batch * g.c * g.h * g.w, 'col2im x');
     fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'col2im col');
+    const [rs, ss] = colStrides(batch, g, batched);
     this.arena.ex.f32_col2im(col.offset, x.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow,
-      accumulate ? 1 : 0);
+      rs, ss, accumulate ? 1 : 0);
+  }
+
+  /** dst [d1, d0, inner] = src [d0, d1, inner] with the outer axes swapped; no overlap. */
+  swapBlocks(src: Tensor, dst: Tensor, d0: number, d1: number, inner: number): void {
+    fits(src, d0 * d1 * inner, 'swapBlocks src');
+    fits(dst, d0 * d1 * inner, 'swapBlocks dst');
+    this.arena.ex.f32_swap_blocks(src.offset, dst.offset, d0, d1, inner);
   }
 
   /** Max pooling of `batch` samples; idx (i32) records each maximum's position in its plane. */
@@ -220,6 +211,12 @@ export class Kernels {
     fits(out, c, 'channelSum out');
     this.arena.ex.f32_channel_sum(x.offset, out.offset, batch, c, hw, accumulate ? 1 : 0);
   }
+}
+
+/** [rowStride, sampleStride] of a column matrix, per sample or batched (assembly/conv.ts). */
+function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {
+  const ohw = g.oh * g.ow;
+  return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
 }
 
 function fits(t: Tensor, need: number, what: string): void {
