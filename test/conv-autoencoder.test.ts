@@ -2,7 +2,7 @@
 // the decoder for odd inputs), typed config errors, rebuilding from its layers description,
 // training on a tiny batch, and memory returned on dispose.
 import { describe, expect, test } from 'vitest';
-import { ConvAutoencoder, init, InputError, liveTensors, ShapeError } from '../src/index.js';
+import { ConvAutoencoder, init, InputError, liveTensors, loadModel, ShapeError } from '../src/index.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
@@ -81,6 +81,27 @@ describe('ConvAutoencoder', () => {
     expect(m.reconstructionError(x).length).toBe(32);
     m.dispose();
     again.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
+  test('save → loadModel gives a ConvAutoencoder with the same outputs; a bad stored description throws a typed error', async () => {
+    const start = liveTensors();
+    const m = new ConvAutoencoder({ inputShape: [1, 12, 10], filters: [3, 5], latentSize: 4, seed: 9 });
+    const x = randomArray(6 * 120, 5, 0, 1);
+    await m.fit(x, { epochs: 2, batchSize: 3 });
+    const bytes = m.save();
+    const back = loadModel(bytes);
+    expect(back).toBeInstanceOf(ConvAutoencoder);
+    expect(back.reconstruct(x)).toEqual(m.reconstruct(x));
+    expect(back.encode(x)).toEqual(m.encode(x));
+    back.dispose();
+    // the same file with a decoder that no longer ends at the input's size
+    const bad = JSON.parse(JSON.stringify(m.config));
+    bad.layers.decoder[bad.layers.decoder.length - 1].filters = 2;
+    expect(() => new ConvAutoencoder(bad)).toThrow(/layers.decoder must end with 120 values per sample \(\[1, 12, 10\]\); it gives \[2, 12, 10\]/);
+    bad.layers.encoder[0].type = 'conv3d';
+    expect(() => new ConvAutoencoder(bad)).toThrow(InputError);
+    m.dispose();
     expect(liveTensors()).toBe(start);
   });
 });

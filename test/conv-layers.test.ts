@@ -153,6 +153,7 @@ function refOf(spec: LayerSpec, inShape: Shape, outShape: Shape): RefFn {
     case 'flatten':
     case 'reshape': return (x) => ({ y: x, z: x });
     case 'dense': return refDense(spec.units, prod(inShape), spec.activation as 'linear' | 'relu');
+    default: throw new Error(`no reference for ${spec.type}`);
   }
 }
 

@@ -8,14 +8,14 @@ import { mnist } from './helpers/mnist.js';
 await init();
 
 const EPOCHS = 5;
-const count = (m: Autoencoder) => Object.values(m.getWeights()).reduce((s, v) => s + v.length, 0);
+const count = (m: { getWeights(): Record<string, Float32Array> }) => Object.values(m.getWeights()).reduce((s, v) => s + v.length, 0);
 
 test(`ConvAutoencoder [16, 32] → 64 beats the dense 784-256-64-256-784 on held-out MSE after ${EPOCHS} epochs, with fewer parameters`, async () => {
   const { train, test: held } = mnist();
   const start = liveTensors();
   const fitOptions = { epochs: EPOCHS, batchSize: 64, shuffle: true };
   const results: { name: string; params: number; mse: number; seconds: number }[] = [];
-  const models: [string, () => Autoencoder][] = [
+  const models: [string, () => Autoencoder | ConvAutoencoder][] = [
     ['dense 784-256-64-256-784', () => new Autoencoder({
       inputSize: 784, hidden: [256], latentSize: 64, activation: 'relu', latentActivation: 'relu',
       outputActivation: 'sigmoid', loss: 'bce', optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 0,

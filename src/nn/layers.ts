@@ -3,6 +3,7 @@ import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import { initDense, type InitName } from './init.js';
 import { Conv2d, ConvTranspose2d, Pool2d, Reshape, Upsample, type ConvLayerSpec } from './conv.js';
+import { Dropout, type DropoutSpec } from './dropout.js';
 
 /** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`). */
 export interface Param {
@@ -53,7 +54,7 @@ export interface DenseSpec {
 }
 
 /** Every layer a model description can hold. (Other layer kinds add their spec here.) */
-export type LayerSpec = DenseSpec | ConvLayerSpec;
+export type LayerSpec = DenseSpec | DropoutSpec | ConvLayerSpec;
 
 /** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer. */
 type LayerFactory = (k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean) => Layer;
@@ -262,8 +263,9 @@ export class Sequential {
 }
 
 /** The layer kinds a description can name. */
-const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
+export const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
   dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec as DenseSpec, prefix, needsInputGrad),
+  dropout: (k, inShape, spec, _prefix, needsInputGrad) => new Dropout(k, inShape, spec as DropoutSpec, needsInputGrad),
   conv2d: (k, inShape, spec, prefix, g) => new Conv2d(k, inShape, spec as Extract<LayerSpec, { type: 'conv2d' }>, prefix, g),
   convTranspose2d: (k, inShape, spec, prefix, g) =>
     new ConvTranspose2d(k, inShape, spec as Extract<LayerSpec, { type: 'convTranspose2d' }>, prefix, g),

@@ -85,6 +85,29 @@ export interface CoreExports {
   /** out (i32) = a uniformly random permutation of 0..n−1 (Fisher–Yates). */
   rand_permutation(state: Ptr, out: Ptr, n: number): void;
 
+  // losses.ts: regularisers of the autoencoder family
+  /** Σ KL(N(μ, σ²) ‖ N(0, 1)) = Σ −½(1 + lv − μ² − e^lv); if gmu ≠ 0: gmu = gscale·μ, glogvar = gscale·½(e^lv − 1). */
+  f32_loss_kl_normal(mu: Ptr, logvar: Ptr, gmu: Ptr, glogvar: Ptr, n: number, gscale: number): number;
+  /** Σ |z|; if grad ≠ 0, grad += gscale·sign(z). */
+  f32_penalty_l1(z: Ptr, grad: Ptr, n: number, gscale: number): number;
+  /** weight·Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j = colSum[j]/m; if d ≠ 0, d[j] = (weight/m)(−ρ/ρ̂_j + (1−ρ)/(1−ρ̂_j)). */
+  f32_penalty_kl_sparsity(colSum: Ptr, d: Ptr, n: number, m: number, rho: number, weight: number): number;
+
+  // noise.ts: one generator call each (state as in random.ts)
+  /** out = clamp(x + std·ε, lo, hi), ε ~ N(0, 1); out must not alias x. */
+  f32_corrupt_gaussian(state: Ptr, x: Ptr, out: Ptr, n: number, std: number, lo: number, hi: number): void;
+  /** out = x ⊙ Bernoulli(1 − p). */
+  f32_corrupt_mask(state: Ptr, x: Ptr, out: Ptr, n: number, p: number): void;
+  /** u ~ U[0, 1): u < p/2 → lo, u < p → hi, else x. */
+  f32_corrupt_salt_pepper(state: Ptr, x: Ptr, out: Ptr, n: number, p: number, lo: number, hi: number): void;
+  /** mask = Bernoulli(1 − p)/(1 − p), y = x ⊙ mask. */
+  f32_dropout(state: Ptr, x: Ptr, mask: Ptr, y: Ptr, n: number, p: number): void;
+  /** out = a ⊙ b; out may alias a or b. */
+  f32_mul(n: number, a: Ptr, b: Ptr, out: Ptr): void;
+  /** eps ~ N(0, 1), z = μ + exp(½ lv)·eps. */
+  f32_reparameterize(state: Ptr, mu: Ptr, logvar: Ptr, eps: Ptr, z: Ptr, n: number): void;
+  /** dmu += dz, dlogvar += dz·eps·½·exp(½ lv). */
+  f32_reparameterize_backward(dz: Ptr, logvar: Ptr, eps: Ptr, dmu: Ptr, dlogvar: Ptr, n: number): void;
   // conv.ts: NCHW samples stored one after another. A column matrix has C·KH·KW rows of OH·OW
   // values per sample, row (c, ki, kj) reading x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
   // (0 outside); sample b's row r starts at element b·sampleStride + r·rowStride.

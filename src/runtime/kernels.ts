@@ -1,5 +1,6 @@
 import { RuntimeError } from '../errors.js';
 import type { Arena, Tensor } from './memory.js';
+import type { Rng } from './rng.js';
 
 /** Activation ids, mirrored from assembly/activations.ts. */
 export const ACTIVATIONS = {
@@ -117,6 +118,105 @@ export class Kernels {
     this.arena.ex.f32_fill(n, value, x.offset);
   }
 
+  /** y += alpha·x. */
+  axpy(alpha: number, x: Tensor, y: Tensor, n = x.size): void {
+    fits(x, n, 'axpy x');
+    fits(y, n, 'axpy y');
+    this.arena.ex.f32_axpy(n, alpha, x.offset, y.offset);
+  }
+
+  copy(src: Tensor, dst: Tensor, n = src.size): void {
+    fits(src, n, 'copy src');
+    fits(dst, n, 'copy dst');
+    this.arena.ex.f32_copy(n, src.offset, dst.offset);
+  }
+
+  /** x = min(max(x, lo), hi), in place. */
+  clamp(x: Tensor, lo: number, hi: number, n = x.size): void {
+    fits(x, n, 'clamp x');
+    this.arena.ex.f32_clamp(n, lo, hi, x.offset);
+  }
+
+  /** y[i, j] += bias[j] for an [m×n] y. */
+  biasAdd(y: Tensor, bias: Tensor, m: number, n: number): void {
+    fits(y, m * n, 'biasAdd y');
+    fits(bias, n, 'biasAdd bias');
+    this.arena.ex.f32_bias_add(y.offset, bias.offset, m, n);
+  }
+
+  /** out = a ⊙ b. */
+  mul(a: Tensor, b: Tensor, out: Tensor, n: number): void {
+    for (const [t, w] of [[a, 'a'], [b, 'b'], [out, 'out']] as const) fits(t, n, `mul ${w}`);
+    this.arena.ex.f32_mul(n, a.offset, b.offset, out.offset);
+  }
+
+  /** Σ KL(N(μ, σ²) ‖ N(0, 1)) over n values; with gradients, gmu/glogvar = gscale·∂/∂(μ, log σ²). */
+  klNormal(mu: Tensor, logVar: Tensor, gmu: Tensor | null, glogVar: Tensor | null, n: number, gscale: number): number {
+    fits(mu, n, 'klNormal mu');
+    fits(logVar, n, 'klNormal logVar');
+    if (gmu) fits(gmu, n, 'klNormal gmu');
+    if (glogVar) fits(glogVar, n, 'klNormal glogVar');
+    if (!gmu !== !glogVar) throw new RuntimeError('klNormal: give both gradients or neither');
+    return this.arena.ex.f32_loss_kl_normal(mu.offset, logVar.offset, gmu ? gmu.offset : 0, glogVar ? glogVar.offset : 0, n, gscale);
+  }
+
+  /** Σ |z| over n values; with grad, grad += gscale·sign(z). */
+  penaltyL1(z: Tensor, grad: Tensor | null, n: number, gscale: number): number {
+    fits(z, n, 'penaltyL1 z');
+    if (grad) fits(grad, n, 'penaltyL1 grad');
+    return this.arena.ex.f32_penalty_l1(z.offset, grad ? grad.offset : 0, n, gscale);
+  }
+
+  /** weight·Σ_j KL(ρ ‖ colSum[j]/m) over n units; with d, d[j] = its gradient for each row. */
+  penaltyKlSparsity(colSum: Tensor, d: Tensor | null, n: number, m: number, rho: number, weight: number): number {
+    fits(colSum, n, 'penaltyKlSparsity colSum');
+    if (d) fits(d, n, 'penaltyKlSparsity d');
+    return this.arena.ex.f32_penalty_kl_sparsity(colSum.offset, d ? d.offset : 0, n, m, rho, weight);
+  }
+
+  // ---- noise (assembly/noise.ts): one call of rng's stream each ----
+
+  /** out = clamp(x + std·ε, lo, hi), ε ~ N(0, 1). */
+  corruptGaussian(rng: Rng, x: Tensor, out: Tensor, n: number, std: number, lo: number, hi: number): void {
+    fits(x, n, 'corruptGaussian x');
+    fits(out, n, 'corruptGaussian out');
+    this.arena.ex.f32_corrupt_gaussian(statePtr(rng), x.offset, out.offset, n, std, lo, hi);
+  }
+
+  /** out = x with each value zeroed with probability p. */
+  corruptMask(rng: Rng, x: Tensor, out: Tensor, n: number, p: number): void {
+    fits(x, n, 'corruptMask x');
+    fits(out, n, 'corruptMask out');
+    this.arena.ex.f32_corrupt_mask(statePtr(rng), x.offset, out.offset, n, p);
+  }
+
+  /** out = x with each value set to lo (probability p/2) or hi (p/2). */
+  corruptSaltPepper(rng: Rng, x: Tensor, out: Tensor, n: number, p: number, lo: number, hi: number): void {
+    fits(x, n, 'corruptSaltPepper x');
+    fits(out, n, 'corruptSaltPepper out');
+    this.arena.ex.f32_corrupt_salt_pepper(statePtr(rng), x.offset, out.offset, n, p, lo, hi);
+  }
+
+  /** Inverted dropout: mask = Bernoulli(1 − p)/(1 − p), y = x ⊙ mask. */
+  dropout(rng: Rng, x: Tensor, mask: Tensor, y: Tensor, n: number, p: number): void {
+    for (const [t, w] of [[x, 'x'], [mask, 'mask'], [y, 'y']] as const) fits(t, n, `dropout ${w}`);
+    this.arena.ex.f32_dropout(statePtr(rng), x.offset, mask.offset, y.offset, n, p);
+  }
+
+  /** eps ~ N(0, 1), z = μ + exp(½ log σ²)·eps. */
+  reparameterize(rng: Rng, mu: Tensor, logVar: Tensor, eps: Tensor, z: Tensor, n: number): void {
+    for (const [t, w] of [[mu, 'mu'], [logVar, 'logVar'], [eps, 'eps'], [z, 'z']] as const) fits(t, n, `reparameterize ${w}`);
+    this.arena.ex.f32_reparameterize(statePtr(rng), mu.offset, logVar.offset, eps.offset, z.offset, n);
+  }
+
+  /** dmu += dz; dlogVar += dz·eps·½·exp(½ log σ²). */
+  reparameterizeBackward(dz: Tensor, logVar: Tensor, eps: Tensor, dmu: Tensor, dlogVar: Tensor, n: number): void {
+    for (const [t, w] of [[dz, 'dz'], [logVar, 'logVar'], [eps, 'eps'], [dmu, 'dmu'], [dlogVar, 'dlogVar']] as const) {
+      fits(t, n, `reparameterizeBackward ${w}`);
+    }
+    this.arena.ex.f32_reparameterize_backward(dz.offset, logVar.offset, eps.offset, dmu.offset, dlogVar.offset, n);
+  }
+
   countNonFinite(x: Tensor, n = x.size): number {
     fits(x, n, 'countNonFinite x');
     return this.arena.ex.f32_count_nonfinite(n, x.offset);
@@ -217,6 +317,11 @@ export class Kernels {
 function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {
   const ohw = g.oh * g.ow;
   return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
+}
+
+/** The generator's state block (rng.ts keeps it private; the noise kernels take its pointer). */
+function statePtr(rng: Rng): number {
+  return rng['state'].offset;
 }
 
 function fits(t: Tensor, need: number, what: string): void {
