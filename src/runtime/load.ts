@@ -103,7 +103,8 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
           `pass init({ module, simd: '${build}' }) or the ${simd} build ('latent-wasm/${simd === 'strict' ? 'wasm' : 'wasm-relaxed'}')`,
       );
     }
-    // The core imports nothing (AssemblyScript stub runtime, no abort import).
+    // The core imports nothing (stub runtime, no asserts, no abort). @assemblyscript/loader is
+    // not used: it would offer the host's Math and Date to the module and adds weight for nothing.
     instance = await WebAssembly.instantiate(mod, {});
   } catch (e) {
     if (e instanceof RuntimeError) throw e;

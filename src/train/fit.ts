@@ -419,6 +419,11 @@ class Yielder {
   async maybe(): Promise<void> {
     if (now() - this.last < 10) return;
     await new Promise<void>((resolve) => {
+      // Workers without the expose_global_message_channel flag have no MessageChannel
+      if (typeof MessageChannel !== 'function') {
+        setTimeout(resolve, 0);
+        return;
+      }
       const ch = new MessageChannel();
       ch.port1.onmessage = () => {
         ch.port1.close();

@@ -61,9 +61,6 @@ const worker :Workerd.Worker = (
     (name = "model.bin", data = embed "model.bin"),
   ],
   compatibilityDate = "2025-01-01",
-  # fit() yields to the event loop through MessageChannel, a global only with this flag (or a
-  # newer compatibility date); inference needs nothing
-  compatibilityFlags = ["expose_global_message_channel"],
 );
 `,
   );
