@@ -127,7 +127,6 @@ abstract class ConvBase implements Layer {
   protected z: Tensor | null = null;
   protected y: Tensor | null = null;
   protected dx: Tensor | null = null;
-  protected input: Tensor | null = null;
   protected capacity = 0;
 
   constructor(
@@ -219,7 +218,7 @@ abstract class ConvBase implements Layer {
     const a = this.k.arena;
     if (this.y && this.y !== this.z) a.release(this.y);
     for (const t of [this.z, this.col, this.t, this.dx]) if (t) a.release(t);
-    this.z = this.y = this.col = this.t = this.dx = this.input = null;
+    this.z = this.y = this.col = this.t = this.dx = null;
     this.capacity = 0;
   }
 }
@@ -268,7 +267,6 @@ export class Conv2d extends ConvBase {
     const ckk = g.c * g.kh * g.kw;
     const ohw = g.oh * g.ow;
     const out = this.outShape[0];
-    this.input = x;
     this.k.im2col(x, this.col!, rows, g, true);
     this.k.gemm('nn', out, rows * ohw, ckk, this.weight.value, this.col!, this.t!);
     this.k.swapBlocks(this.t!, this.z!, out, rows, ohw);
@@ -338,7 +336,6 @@ export class ConvTranspose2d extends ConvBase {
     const cin = this.inShape[0];
     const okk = g.c * g.kh * g.kw;
     const ihw = g.oh * g.ow;
-    this.input = x;
     this.k.swapBlocks(x, this.t!, rows, cin, ihw);
     this.k.gemm('tn', okk, rows * ihw, cin, this.weight.value, this.t!, this.col!);
     this.k.col2im(this.col!, this.z!, rows, g, true);
