@@ -18,6 +18,7 @@ export * from './losses';
 export * from './optimizers';
 export * from './random';
 export * from './noise';
+export * from './conv';
 
 /** First free byte after this module's static data: the TS Arena allocates from here. */
 export function heap_base(): usize {

@@ -2,6 +2,7 @@ import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName, type Kernels } from '.
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import { initDense, type InitName } from './init.js';
+import { Conv2d, ConvTranspose2d, Pool2d, Reshape, Upsample, type ConvLayerSpec } from './conv.js';
 import { Dropout, type DropoutSpec } from './dropout.js';
 
 /** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`). */
@@ -53,7 +54,7 @@ export interface DenseSpec {
 }
 
 /** Every layer a model description can hold. (Other layer kinds add their spec here.) */
-export type LayerSpec = DenseSpec | DropoutSpec;
+export type LayerSpec = DenseSpec | DropoutSpec | ConvLayerSpec;
 
 /** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer. */
 type LayerFactory = (k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean) => Layer;
@@ -242,12 +243,18 @@ export class Sequential {
   ) {
     let shape = inShape;
     let index = 0;
-    for (const spec of specs) {
-      const make = LAYERS[spec.type];
-      const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0);
-      this.layers.push(layer);
-      index += layer.modules;
-      shape = layer.outShape;
+    try {
+      for (const spec of specs) {
+        const make = LAYERS[spec.type];
+        const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0);
+        this.layers.push(layer);
+        index += layer.modules;
+        shape = layer.outShape;
+      }
+    } catch (e) {
+      // a bad spec further down must not leak the parameters of the layers built before it
+      this.dispose();
+      throw e;
     }
   }
 
@@ -299,4 +306,12 @@ export class Sequential {
 export const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
   dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec as DenseSpec, prefix, needsInputGrad),
   dropout: (k, inShape, spec, _prefix, needsInputGrad) => new Dropout(k, inShape, spec as DropoutSpec, needsInputGrad),
+  conv2d: (k, inShape, spec, prefix, g) => new Conv2d(k, inShape, spec as Extract<LayerSpec, { type: 'conv2d' }>, prefix, g),
+  convTranspose2d: (k, inShape, spec, prefix, g) =>
+    new ConvTranspose2d(k, inShape, spec as Extract<LayerSpec, { type: 'convTranspose2d' }>, prefix, g),
+  maxPool2d: (k, inShape, spec, prefix, g) => new Pool2d(k, inShape, spec as Extract<LayerSpec, { type: 'maxPool2d' }>, prefix, g),
+  avgPool2d: (k, inShape, spec, prefix, g) => new Pool2d(k, inShape, spec as Extract<LayerSpec, { type: 'avgPool2d' }>, prefix, g),
+  upsample: (k, inShape, spec, prefix, g) => new Upsample(k, inShape, spec as Extract<LayerSpec, { type: 'upsample' }>, prefix, g),
+  flatten: (k, inShape, spec, prefix, g) => new Reshape(k, inShape, spec as Extract<LayerSpec, { type: 'flatten' }>, prefix, g),
+  reshape: (k, inShape, spec, prefix, g) => new Reshape(k, inShape, spec as Extract<LayerSpec, { type: 'reshape' }>, prefix, g),
 };

@@ -112,4 +112,37 @@ export interface CoreExports {
   f32_reparameterize(state: Ptr, mu: Ptr, logvar: Ptr, eps: Ptr, z: Ptr, n: number): void;
   /** dmu += dz, dlogvar += dz·eps·½·exp(½ lv). */
   f32_reparameterize_backward(dz: Ptr, logvar: Ptr, eps: Ptr, dmu: Ptr, dlogvar: Ptr, n: number): void;
+  // conv.ts: NCHW samples stored one after another. A column matrix has C·KH·KW rows of OH·OW
+  // values per sample, row (c, ki, kj) reading x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
+  // (0 outside); sample b's row r starts at element b·sampleStride + r·rowStride.
+  /** col = im2col(x) for `batch` samples; every value of every row is written. */
+  f32_im2col(x: Ptr, col: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number): void;
+  /** x = (accumulate ? x : 0) + col2im(col), the adjoint of f32_im2col (same arguments). */
+  f32_col2im(col: Ptr, x: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number, accumulate: Flag): void;
+  /** dst[j, i, :] = src[i, j, :] over [d0, d1, inner] (no overlap): batch-major ↔ channel-major. */
+  f32_swap_blocks(src: Ptr, dst: Ptr, d0: number, d1: number, inner: number): void;
+  /** Max pooling over `planes` [h×w] planes; idx (i32) gets each maximum's index iy·w + ix in its plane. */
+  f32_maxpool2d(x: Ptr, y: Ptr, idx: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  /** dx = 0, then dx[plane, idx] += dy. */
+  f32_maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number): void;
+  /** Average pooling, count_include_pad = true (divisor kh·kw). */
+  f32_avgpool2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  f32_avgpool2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  /** [h×w] → [h·fh × w·fw] per plane, integer factors. */
+  f32_upsample_nearest2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, fh: number, fw: number): void;
+  f32_upsample_nearest2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, fh: number, fw: number): void;
+  /** Bilinear, align_corners = false; rh, rw = 1/scale factor (PyTorch's source-index scale). */
+  f32_upsample_bilinear2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, oh: number, ow: number, rh: number, rw: number): void;
+  f32_upsample_bilinear2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number, rh: number, rw: number): void;
+  /** A conv layer's epilogue over [batch, c, hw]: z += bias[c] (per channel, kept), y = f(z); y may be z. */
+  f32_bias_channels_act(act: number, alpha: number, z: Ptr, bias: Ptr, y: Ptr, batch: number, c: number, hw: number): void;
+  /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]: a conv layer's bias gradient. */
+  f32_channel_sum(x: Ptr, out: Ptr, batch: number, c: number, hw: number, accumulate: Flag): void;
 }

@@ -18,6 +18,26 @@ export type ActivationName = keyof typeof ACTIVATIONS;
 export const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { leakyRelu: 0.01, elu: 1 };
 
 export type GemmVariant = 'nn' | 'nt' | 'tn';
+
+/**
+ * A 2-D window over NCHW samples [c, h, w]: kernel kh×kw, stride, zero padding and dilation,
+ * and the output size oh×ow it produces (a conv's output, or a transposed conv's input).
+ */
+export interface ConvGeometry {
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
+}
 export type LossKind = 'mse' | 'l1' | 'bceLogits';
 
 /**
@@ -221,6 +241,102 @@ export class Kernels {
     fits(x, n, 'countNonFinite x');
     return this.arena.ex.f32_count_nonfinite(n, x.offset);
   }
+
+  /**
+   * col = im2col(x [batch, c, h, w]), laid out per sample [batch, c·kh·kw, oh·ow] or, with
+   * `batched`, [c·kh·kw, batch·oh·ow]: one GEMM then covers the whole batch.
+   */
+  im2col(x: Tensor, col: Tensor, batch: number, g: ConvGeometry, batched = false): void {
+    fits(x, batch * g.c * g.h * g.w, 'im2col x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'im2col col');
+    const [rs, ss] = colStrides(batch, g, batched);
+    this.arena.ex.f32_im2col(x.offset, col.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rs, ss);
+  }
+
+  /** x = (accumulate ? x : 0) + col2im(col): the adjoint of im2col (the same layouts). */
+  col2im(col: Tensor, x: Tensor, batch: number, g: ConvGeometry, batched = false, accumulate = false): void {
+    fits(x, batch * g.c * g.h * g.w, 'col2im x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'col2im col');
+    const [rs, ss] = colStrides(batch, g, batched);
+    this.arena.ex.f32_col2im(col.offset, x.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow,
+      rs, ss, accumulate ? 1 : 0);
+  }
+
+  /** dst [d1, d0, inner] = src [d0, d1, inner] with the outer axes swapped; no overlap. */
+  swapBlocks(src: Tensor, dst: Tensor, d0: number, d1: number, inner: number): void {
+    fits(src, d0 * d1 * inner, 'swapBlocks src');
+    fits(dst, d0 * d1 * inner, 'swapBlocks dst');
+    this.arena.ex.f32_swap_blocks(src.offset, dst.offset, d0, d1, inner);
+  }
+
+  /** Max pooling of `batch` samples; idx (i32) records each maximum's position in its plane. */
+  maxPool(x: Tensor, y: Tensor, idx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'maxPool x');
+    fits(y, planes * g.oh * g.ow, 'maxPool y');
+    fits(idx, planes * g.oh * g.ow, 'maxPool idx');
+    this.arena.ex.f32_maxpool2d(x.offset, y.offset, idx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  maxPoolBackward(dy: Tensor, idx: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'maxPoolBackward dy');
+    fits(idx, planes * g.oh * g.ow, 'maxPoolBackward idx');
+    fits(dx, planes * g.h * g.w, 'maxPoolBackward dx');
+    this.arena.ex.f32_maxpool2d_backward(dy.offset, idx.offset, dx.offset, planes, g.h, g.w, g.oh, g.ow);
+  }
+
+  avgPool(x: Tensor, y: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'avgPool x');
+    fits(y, planes * g.oh * g.ow, 'avgPool y');
+    this.arena.ex.f32_avgpool2d(x.offset, y.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  avgPoolBackward(dy: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'avgPoolBackward dy');
+    fits(dx, planes * g.h * g.w, 'avgPoolBackward dx');
+    this.arena.ex.f32_avgpool2d_backward(dy.offset, dx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  /** Upsampling of `planes` [h×w] planes by integer factors fh, fw ('nearest' or 'bilinear'). */
+  upsample(mode: 'nearest' | 'bilinear', x: Tensor, y: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(x, planes * h * w, 'upsample x');
+    fits(y, planes * h * fh * w * fw, 'upsample y');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d(x.offset, y.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d(x.offset, y.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  upsampleBackward(mode: 'nearest' | 'bilinear', dy: Tensor, dx: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(dx, planes * h * w, 'upsampleBackward dx');
+    fits(dy, planes * h * fh * w * fw, 'upsampleBackward dy');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d_backward(dy.offset, dx.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d_backward(dy.offset, dx.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  /** z [batch, c, hw] += bias[c] (per channel), then y = f(z): a conv layer's epilogue. y may be z. */
+  biasChannelsAct(act: number, alpha: number, z: Tensor, bias: Tensor, y: Tensor, batch: number, c: number, hw: number): void {
+    fits(z, batch * c * hw, 'biasChannelsAct z');
+    fits(y, batch * c * hw, 'biasChannelsAct y');
+    fits(bias, c, 'biasChannelsAct bias');
+    this.arena.ex.f32_bias_channels_act(act, alpha, z.offset, bias.offset, y.offset, batch, c, hw);
+  }
+
+  /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]. */
+  channelSum(x: Tensor, out: Tensor, batch: number, c: number, hw: number, accumulate = false): void {
+    fits(x, batch * c * hw, 'channelSum x');
+    fits(out, c, 'channelSum out');
+    this.arena.ex.f32_channel_sum(x.offset, out.offset, batch, c, hw, accumulate ? 1 : 0);
+  }
+}
+
+/** [rowStride, sampleStride] of a column matrix, per sample or batched (assembly/conv.ts). */
+function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {
+  const ohw = g.oh * g.ow;
+  return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
 }
 
 /** The generator's state block (rng.ts keeps it private; the noise kernels take its pointer). */
