@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName, type Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
@@ -245,7 +246,10 @@ export class Sequential {
     let index = 0;
     try {
       for (const spec of specs) {
-        const make = LAYERS[spec.type];
+        const make = Object.hasOwn(LAYERS, spec?.type) ? LAYERS[spec.type] : undefined;
+        if (!make) {
+          throw new InputError(`${prefix}.${index}: unknown layer type ${JSON.stringify(spec?.type)}; expected one of ${Object.keys(LAYERS).join(', ')}`);
+        }
         const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0);
         this.layers.push(layer);
         index += layer.modules;
