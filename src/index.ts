@@ -35,5 +35,5 @@ export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
 export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
-export { ConvAutoencoder, type ConvAutoencoderConfig, type ResolvedConvAutoencoderConfig } from './models/conv-autoencoder.js';
+export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';
 export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/conv.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, ShapeError } from '../errors.js';
 import { checkInt, checkNumber, toRows, type Matrix } from '../data.js';
 import type { LossKind } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
@@ -8,7 +8,7 @@ import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
 import {
-  activationSpec, checkLayers, dense, lastDense, resolveLoss, widths,
+  activationSpec, checkLayers, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
 } from './spec.js';
 
@@ -31,7 +31,11 @@ export type ResolvedNoise =
 export type SparsityConfig = { l1: number } | { kl: { target: number; weight: number } };
 
 export interface AutoencoderConfig {
-  inputSize: number;
+  /** Values per sample. Optional when `inputShape` is given. */
+  inputSize?: number;
+  /** Per-sample shape for layers that need one (conv: [channels, height, width]); rows are
+   *  samples flattened. Default [inputSize]. */
+  inputShape?: number[];
   /** Widths of the encoder's hidden layers, outermost first. Default []. */
   hidden?: number[];
   /** The code width; optional when `layers` is given (its encoder's last layer). */
@@ -44,8 +48,8 @@ export interface AutoencoderConfig {
   latentActivation?: Activation;
   /** Default 'sigmoid' (inputs in [0, 1]). */
   outputActivation?: Activation;
-  /** The architecture as data, instead of hidden/latentSize/activations: the encoder ends with
-   *  the code layer (dense), the decoder with the output layer (dense, inputSize units). */
+  /** The architecture as data, instead of hidden/latentSize/activations: any layer specs; the
+   *  encoder ends with the code layer (dense), the decoder gives back inputSize values. */
   layers?: LayersDescription;
   /** Default 'bce' with a sigmoid output (computed from the logits), else 'mse'. */
   loss?: LossName;
@@ -64,6 +68,7 @@ export interface AutoencoderConfig {
 /** The config with every default filled in: JSON, enough to rebuild the model. */
 export interface ResolvedAutoencoderConfig {
   inputSize: number;
+  inputShape: number[];
   latentSize: number;
   layers: LayersDescription;
   loss: LossName;
@@ -75,7 +80,8 @@ export interface ResolvedAutoencoderConfig {
 }
 
 /**
- * A dense autoencoder: an encoder and a decoder Sequential, trained to reconstruct its input;
+ * An autoencoder: an encoder and a decoder Sequential (dense by default; any layers description,
+ * conv included, with `inputShape`), trained to reconstruct its input;
  * optionally denoising (`noise`) and sparse (`sparsity`). All buffers live in linear memory and
  * are reused, so a training step allocates nothing.
  */
@@ -97,8 +103,22 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
-    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
-    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
+    let encoder: Sequential | null = null;
+    try {
+      encoder = new Sequential(this.k, c.inputShape, c.layers.encoder, 'encoder', false);
+      this.encoder = encoder;
+      this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
+      if (this.decoder.outSize !== c.inputSize) {
+        const out = this.decoder.last.outShape;
+        this.decoder.dispose();
+        throw new ShapeError(`layers.decoder must end with ${c.inputSize} values per sample ([${c.inputShape.join(', ')}]); it gives [${out.join(', ')}]`);
+      }
+    } catch (e) {
+      // a description that does not fit its input: free what was built, leak nothing
+      encoder?.dispose();
+      this.rng.dispose();
+      throw e;
+    }
     this.encoder.init(this.rng, c.init);
     this.decoder.init(this.rng, c.init);
     this.ready();
@@ -313,14 +333,25 @@ function resolveSparsity(v: unknown, codeActivation: string): SparsityConfig {
 
 function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the Autoencoder config must be an object');
-  const inputSize = checkInt(config.inputSize, 'inputSize', 1);
+  let inputShape: number[];
+  if (config.inputShape !== undefined) {
+    if (!Array.isArray(config.inputShape) || config.inputShape.length === 0) {
+      throw new InputError(`inputShape must be a non-empty array of sizes; got ${JSON.stringify(config.inputShape)}`);
+    }
+    inputShape = config.inputShape.map((d, i) => checkInt(d, `inputShape[${i}]`, 1));
+  } else {
+    inputShape = [checkInt(config.inputSize, 'inputSize', 1)];
+  }
+  const inputSize = inputShape.reduce((a, b) => a * b, 1);
+  if (config.inputSize !== undefined && config.inputSize !== inputSize) {
+    throw new InputError(`inputSize ${config.inputSize} disagrees with inputShape [${inputShape.join(', ')}] (${inputSize} values)`);
+  }
   let layers: LayersDescription;
   if (config.layers !== undefined) {
     if (typeof config.layers !== 'object' || config.layers === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
     const encoder = checkLayers(config.layers.encoder, 'layers.encoder');
     const decoder = checkLayers(config.layers.decoder, 'layers.decoder');
-    const out = lastDense(decoder, 'layers.decoder');
-    if (out.units !== inputSize) throw new InputError(`layers.decoder must end with ${inputSize} units (inputSize); got ${out.units}`);
+    if (decoder.length === 0) throw new InputError('layers.decoder is empty; expected at least the output layer');
     layers = { encoder, decoder };
   } else {
     checkInt(config.latentSize, 'latentSize', 1);
@@ -339,13 +370,13 @@ function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencode
   if (config.latentSize !== undefined && config.latentSize !== latentSize) {
     throw new InputError(`latentSize ${config.latentSize} disagrees with the code layer of layers.encoder (${latentSize} units)`);
   }
-  const outputActivation = lastDense(layers.decoder, 'layers.decoder').activation;
+  const outputActivation = lastActivation(layers.decoder);
   const loss = resolveLoss(config.loss, outputActivation);
   const seed = config.seed ?? 0;
   checkSeed(seed);
   const init = config.init ?? 'glorotUniform';
   checkInit(init);
-  const resolved: ResolvedAutoencoderConfig = { inputSize, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
+  const resolved: ResolvedAutoencoderConfig = { inputSize, inputShape, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
   if (config.noise !== undefined) resolved.noise = resolveNoise(config.noise, outputActivation);
   if (config.sparsity !== undefined) resolved.sparsity = resolveSparsity(config.sparsity, code.activation);
   return resolved;

@@ -1,13 +1,11 @@
-import { checkInt, toRows, type Matrix } from '../data.js';
+import { checkInt } from '../data.js';
 import { InputError, ShapeError } from '../errors.js';
-import { ACTIVATIONS, type ActivationName, type LossKind } from '../runtime/kernels.js';
-import type { Tensor } from '../runtime/memory.js';
-import { checkSeed } from '../runtime/rng.js';
-import { checkInit, type InitName } from '../nn/init.js';
-import { LAYERS, Sequential, type LayerSpec, type Param } from '../nn/layers.js';
-import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
-import { ModelBase } from './base.js';
-import { resolveLoss, type Activation, type LayersDescription, type LossName } from './spec.js';
+import { ACTIVATIONS, type ActivationName } from '../runtime/kernels.js';
+import type { InitName } from '../nn/init.js';
+import type { LayerSpec } from '../nn/layers.js';
+import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
+import { Autoencoder, type AutoencoderConfig } from './autoencoder.js';
+import type { Activation, LayersDescription, LossName } from './spec.js';
 
 export interface ConvAutoencoderConfig {
   /** Per-sample shape [channels, height, width]; rows are these samples flattened (C·H·W). */
@@ -36,133 +34,25 @@ export interface ConvAutoencoderConfig {
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
 }
 
-/** The config with every default filled in: JSON, enough to rebuild the model. */
-export interface ResolvedConvAutoencoderConfig {
-  inputShape: [number, number, number];
-  inputSize: number;
-  latentSize: number;
-  layers: LayersDescription;
-  loss: LossName;
-  optimizer: ResolvedOptimizer;
-  seed: number;
-  init: InitName;
-}
-
 /**
  * A convolutional autoencoder. Encoder: one conv2d (stride 2 by default) per entry of
  * `filters`, then flatten and a dense code layer. Decoder: a dense layer back to the last conv's
  * output, reshape, then transposed convolutions retracing the encoder's sizes exactly (their
  * outputPadding is derived per axis), the last one giving the input's channels with the output
- * activation. The options resolve into a layers description (`config.layers`, what a model file
- * stores); the model base supplies fit, decode, reconstruct, save and the rest.
+ * activation. It is an Autoencoder whose options resolve into a conv layers description
+ * (`config.layers`, what a model file stores): training, inference, noise and sparsity options,
+ * save and load are the Autoencoder's own.
  */
-export class ConvAutoencoder extends ModelBase<ResolvedConvAutoencoderConfig> {
-  readonly kind: string = 'convAutoencoder';
-  readonly encoder: Sequential;
-  readonly decoder: Sequential;
-  private readonly lossKind: LossKind;
-  private grad: Tensor | null = null;
+export class ConvAutoencoder extends Autoencoder {
+  override readonly kind: string = 'convAutoencoder';
 
   constructor(config: ConvAutoencoderConfig) {
     super(resolveConvConfig(config));
-    const c = this.config;
-    this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
-    let encoder: Sequential | null = null;
-    try {
-      encoder = new Sequential(this.k, c.inputShape, c.layers.encoder, 'encoder', false);
-      if (encoder.outSize !== c.latentSize) {
-        throw new ShapeError(`layers.encoder must end with ${c.latentSize} values per sample (latentSize); it gives [${encoder.last.outShape.join(', ')}]`);
-      }
-      this.encoder = encoder;
-      this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
-      if (this.decoder.outSize !== c.inputSize) {
-        this.decoder.dispose();
-        throw new ShapeError(`layers.decoder must end with ${c.inputSize} values per sample ([${c.inputShape.join(', ')}]); it gives [${this.decoder.last.outShape.join(', ')}]`);
-      }
-    } catch (e) {
-      encoder?.dispose();
-      this.rng.dispose();
-      throw e;
-    }
-    this.encoder.init(this.rng, c.init);
-    this.decoder.init(this.rng, c.init);
-    this.ready();
   }
 
   /** [C, H, W] of one sample. */
   get inputShape(): [number, number, number] {
-    return [...this.config.inputShape];
-  }
-
-  /** Codes, rows × latentSize. */
-  encode(x: Matrix): Float32Array {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, this.latentSize, (xb, rows) => this.encoder.forward(xb, rows, false));
-  }
-
-  /** Mean loss (the training objective, per value) and mean squared error per value. */
-  evaluate(x: Matrix): { loss: number; mse: number } {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    let loss = 0;
-    let se = 0;
-    this.chunks(data, (xb, rows) => {
-      loss += this.computeLoss(xb, rows) * rows;
-      se += this.k.loss('mse', this.decoder.last.output, xb, null, rows * this.inputSize, 0);
-    });
-    return { loss: loss / data.rows, mse: se / (data.rows * this.inputSize) };
-  }
-
-  params(): Param[] {
-    return [...this.encoder.params(), ...this.decoder.params()];
-  }
-
-  // ---- ModelBase ----
-
-  protected get decoderNet(): Sequential {
-    return this.decoder;
-  }
-
-  protected reconstructRows(x: Tensor, rows: number): Tensor {
-    return this.decoder.forward(this.encoder.forward(x, rows, false), rows, false);
-  }
-
-  protected computeGradients(x: Tensor, rows: number): number {
-    this.decoder.forward(this.encoder.forward(x, rows, true), rows, true);
-    const loss = this.lossOf(x, rows, this.grad);
-    const g = this.decoder.backward(this.grad!, rows, this.lossKind === 'bceLogits')!;
-    this.encoder.backward(g, rows);
-    return loss;
-  }
-
-  protected computeLoss(x: Tensor, rows: number): number {
-    this.decoder.forward(this.encoder.forward(x, rows, false), rows, false);
-    return this.lossOf(x, rows, null);
-  }
-
-  protected allocBuffers(rows: number): void {
-    this.encoder.reserve(rows);
-    this.decoder.reserve(rows);
-    this.grad = this.arena.alloc(rows * this.inputSize);
-  }
-
-  protected releaseModelBuffers(): void {
-    if (this.grad) this.arena.release(this.grad);
-    this.grad = null;
-  }
-
-  protected disposeLayers(): void {
-    this.encoder.dispose();
-    this.decoder.dispose();
-  }
-
-  /** The mean loss per value of the batch (and its gradient, when grad is given). */
-  private lossOf(target: Tensor, rows: number, grad: Tensor | null): number {
-    const n = rows * this.inputSize;
-    const last = this.decoder.last;
-    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
-    return this.k.loss(this.lossKind, pred, target, grad, n, 1 / n) / n;
+    return [...this.config.inputShape] as [number, number, number];
   }
 }
 
@@ -179,21 +69,8 @@ function checkActivation(a: unknown, what: string): Activation {
   return a as Activation;
 }
 
-/** Checks a stored layers description: arrays of objects whose type is a known layer kind (each
- *  layer validates its own options when built). */
-function checkSpecs(v: unknown, what: string): LayerSpec[] {
-  if (!Array.isArray(v) || v.length === 0) throw new InputError(`${what} must be a non-empty array of layer specs`);
-  return v.map((spec, i) => {
-    const type = typeof spec === 'object' && spec !== null ? (spec as { type: unknown }).type : undefined;
-    if (typeof type !== 'string' || !Object.hasOwn(LAYERS, type)) {
-      throw new InputError(`${what}[${i}].type must be one of ${Object.keys(LAYERS).join(', ')}; got ${JSON.stringify(type)}`);
-    }
-    return JSON.parse(JSON.stringify(spec)) as LayerSpec;
-  });
-}
-
 /** The ConvAutoencoder options resolved into a layers description and defaults. */
-export function resolveConvConfig(config: ConvAutoencoderConfig): ResolvedConvAutoencoderConfig {
+export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the ConvAutoencoder config must be an object');
   const shape = config.inputShape;
   if (!Array.isArray(shape) || shape.length !== 3) {
@@ -201,18 +78,13 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): ResolvedConvAu
   }
   const [c, h, w] = shape.map((d, i) => checkInt(d, `inputShape[${i}]`, 1));
   const inputSize = c * h * w;
-  const seed = config.seed ?? 0;
-  checkSeed(seed);
-  const init = config.init ?? 'glorotUniform';
-  checkInit(init);
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
-  const common = { inputShape: [c, h, w] as [number, number, number], inputSize, latentSize, optimizer: resolveOptimizer(config.optimizer), seed, init };
-  const outputOf = (layers: LayersDescription) => (layers.decoder[layers.decoder.length - 1] as { activation?: ActivationName }).activation ?? 'linear';
+  // everything else is the Autoencoder's to validate
+  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init };
   if (config.layers !== undefined) {
     const l = config.layers as { encoder?: unknown; decoder?: unknown };
     if (typeof l !== 'object' || l === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
-    const layers = { encoder: checkSpecs(l.encoder, 'layers.encoder'), decoder: checkSpecs(l.decoder, 'layers.decoder') };
-    return { ...common, layers, loss: resolveLoss(config.loss, outputOf(layers)) };
+    return { ...common, layers: l as LayersDescription, loss: config.loss };
   }
 
   const filters = config.filters ?? [16, 32];
@@ -252,6 +124,5 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): ResolvedConvAu
       ...(outputPadding[0] || outputPadding[1] ? { outputPadding } : {}), ...(i > 0 ? hidden : output),
     });
   }
-  const layers = { encoder, decoder };
-  return { ...common, layers, loss: resolveLoss(config.loss, outputOf(layers)) };
+  return { ...common, layers: { encoder, decoder }, loss: config.loss };
 }

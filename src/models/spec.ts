@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { checkInt } from '../data.js';
 import { ACTIVATIONS, type ActivationName } from '../runtime/kernels.js';
 import { checkDropoutSpec } from '../nn/dropout.js';
-import type { DenseSpec, LayerSpec } from '../nn/layers.js';
+import { LAYERS, type DenseSpec, type LayerSpec } from '../nn/layers.js';
 
 /** An activation by name, or with its parameter (leakyRelu slope, elu alpha). */
 export type Activation = ActivationName | { type: ActivationName; alpha: number };
@@ -52,11 +52,21 @@ export function checkLayers(v: unknown, what: string): LayerSpec[] {
       checkDropoutSpec(spec, w);
       return { type: 'dropout', rate: spec.rate as number };
     }
-    throw new InputError(`${w}.type must be one of dense, dropout; got ${JSON.stringify(spec.type)}`);
+    if (typeof spec.type === 'string' && Object.hasOwn(LAYERS, spec.type)) {
+      // conv, pooling, reshape, ...: each layer validates its own options when it is built
+      return JSON.parse(JSON.stringify(spec)) as LayerSpec;
+    }
+    throw new InputError(`${w}.type must be one of ${Object.keys(LAYERS).join(', ')}; got ${JSON.stringify(spec.type)}`);
   });
 }
 
-/** The last layer of a list, which must be dense (a code layer, an output layer). */
+/** The activation a list of layers ends with ('linear' for a layer without one). */
+export function lastActivation(specs: LayerSpec[]): ActivationName {
+  const last = specs[specs.length - 1] as { activation?: ActivationName } | undefined;
+  return last?.activation ?? 'linear';
+}
+
+/** The last layer of a list, which must be dense (a code layer). */
 export function lastDense(specs: LayerSpec[], what: string): DenseSpec {
   const last = specs[specs.length - 1];
   if (!last || last.type !== 'dense') throw new InputError(`${what} must end with a dense layer`);
