@@ -14,25 +14,8 @@
 // elements run through that same function (loaded into the low lanes of a vector), so an
 // element's result never depends on its position.
 
-// @ts-ignore: decorator
-@inline function ld(p: usize, k: i32): v128 {
-  if (k == 4) return v128.load(p);
-  let v = v128.load32_zero(p);
-  if (k > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (k > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
+import { loadLanes, storeLanes } from './simd';
 
-// @ts-ignore: decorator
-@inline function st(p: usize, v: v128, k: i32): void {
-  if (k == 4) {
-    v128.store(p, v);
-  } else {
-    store<f32>(p, f32x4.extract_lane(v, 0));
-    if (k > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-    if (k > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
-  }
-}
 
 /** ATen's lerp(self, end, w) for a scalar weight: self + w·(end − self) when |w| < 0.5, else
  *  end − (end − self)·(1 − w). `omw` is 1 − w, computed in f32 like ATen's opmath. */
@@ -48,17 +31,17 @@
 // @ts-ignore: decorator
 @inline function sgdVec(o: usize, k: i32, p: usize, g: usize, buf: usize, negLr: v128, mom: v128,
   omd: v128, wd: v128, hasWd: bool, hasMom: bool, nesterov: bool, first: bool): void {
-  const pv = ld(p + o, k);
-  let gv = ld(g + o, k);
+  const pv = loadLanes(p + o, k);
+  let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
   if (hasMom) {
     let b: v128;
     if (first) b = gv;
-    else b = f32x4.add(f32x4.mul(ld(buf + o, k), mom), f32x4.mul(omd, gv));
-    st(buf + o, b, k);
+    else b = f32x4.add(f32x4.mul(loadLanes(buf + o, k), mom), f32x4.mul(omd, gv));
+    storeLanes(buf + o, b, k);
     gv = nesterov ? f32x4.add(gv, f32x4.mul(mom, b)) : b;
   }
-  st(p + o, f32x4.add(pv, f32x4.mul(negLr, gv)), k);
+  storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, gv)), k);
 }
 
 /**
@@ -106,22 +89,22 @@ export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentu
 @inline function adamVec(o: usize, k: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   negStep: v128, b2: v128, omb2: v128, w1: v128, omw1: v128, small1: bool, c2: v128, eps: v128,
   wd: v128, decay: v128, hasWd: bool, decoupled: bool, amsgrad: bool): void {
-  let pv = ld(p + o, k);
-  let gv = ld(g + o, k);
+  let pv = loadLanes(p + o, k);
+  let gv = loadLanes(g + o, k);
   if (hasWd) {
     if (decoupled) pv = f32x4.mul(pv, decay);
     else gv = f32x4.add(gv, f32x4.mul(wd, pv));
   }
-  const mv = lerp(ld(m + o, k), gv, w1, omw1, small1);
-  st(m + o, mv, k);
-  let vv = f32x4.add(f32x4.mul(ld(v + o, k), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
-  st(v + o, vv, k);
+  const mv = lerp(loadLanes(m + o, k), gv, w1, omw1, small1);
+  storeLanes(m + o, mv, k);
+  let vv = f32x4.add(f32x4.mul(loadLanes(v + o, k), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
+  storeLanes(v + o, vv, k);
   if (amsgrad) {
-    vv = f32x4.max(ld(vmax + o, k), vv);
-    st(vmax + o, vv, k);
+    vv = f32x4.max(loadLanes(vmax + o, k), vv);
+    storeLanes(vmax + o, vv, k);
   }
   const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), c2), eps);
-  st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negStep, mv), denom)), k);
+  storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negStep, mv), denom)), k);
 }
 
 /**
@@ -195,26 +178,26 @@ export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: u
 @inline function rmspropVec(o: usize, k: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize,
   negLr: v128, alpha: v128, oma: v128, omw: v128, smallW: bool, eps: v128, wd: v128, mom: v128,
   hasWd: bool, hasMom: bool, centered: bool): void {
-  const pv = ld(p + o, k);
-  let gv = ld(g + o, k);
+  const pv = loadLanes(p + o, k);
+  let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const sv = f32x4.add(f32x4.mul(ld(sq + o, k), alpha), f32x4.mul(f32x4.mul(oma, gv), gv));
-  st(sq + o, sv, k);
+  const sv = f32x4.add(f32x4.mul(loadLanes(sq + o, k), alpha), f32x4.mul(f32x4.mul(oma, gv), gv));
+  storeLanes(sq + o, sv, k);
   let avg: v128;
   if (centered) {
-    const av = lerp(ld(gavg + o, k), gv, oma, omw, smallW);
-    st(gavg + o, av, k);
+    const av = lerp(loadLanes(gavg + o, k), gv, oma, omw, smallW);
+    storeLanes(gavg + o, av, k);
     avg = f32x4.sqrt(f32x4.sub(sv, f32x4.mul(av, av)));
   } else {
     avg = f32x4.sqrt(sv);
   }
   avg = f32x4.add(avg, eps);
   if (hasMom) {
-    const b = f32x4.add(f32x4.mul(ld(buf + o, k), mom), f32x4.div(gv, avg));
-    st(buf + o, b, k);
-    st(p + o, f32x4.add(pv, f32x4.mul(negLr, b)), k);
+    const b = f32x4.add(f32x4.mul(loadLanes(buf + o, k), mom), f32x4.div(gv, avg));
+    storeLanes(buf + o, b, k);
+    storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, b)), k);
   } else {
-    st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), k);
+    storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), k);
   }
 }
 
@@ -277,13 +260,13 @@ export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, 
 // @ts-ignore: decorator
 @inline function adagradVec(o: usize, k: i32, p: usize, g: usize, sum: usize, negClr: v128, eps: v128,
   wd: v128, hasWd: bool): void {
-  const pv = ld(p + o, k);
-  let gv = ld(g + o, k);
+  const pv = loadLanes(p + o, k);
+  let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const s = f32x4.add(ld(sum + o, k), f32x4.mul(gv, gv));
-  st(sum + o, s, k);
+  const s = f32x4.add(loadLanes(sum + o, k), f32x4.mul(gv, gv));
+  storeLanes(sum + o, s, k);
   const std = f32x4.add(f32x4.sqrt(s), eps);
-  st(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negClr, gv), std)), k);
+  storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negClr, gv), std)), k);
 }
 
 /**
@@ -323,16 +306,16 @@ export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrD
 // @ts-ignore: decorator
 @inline function adadeltaVec(o: usize, k: i32, p: usize, g: usize, sq: usize, acc: usize, negLr: v128,
   rho: v128, omr: v128, eps: v128, wd: v128, hasWd: bool): void {
-  const pv = ld(p + o, k);
-  let gv = ld(g + o, k);
+  const pv = loadLanes(p + o, k);
+  let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const s = f32x4.add(f32x4.mul(ld(sq + o, k), rho), f32x4.mul(f32x4.mul(omr, gv), gv));
-  st(sq + o, s, k);
+  const s = f32x4.add(f32x4.mul(loadLanes(sq + o, k), rho), f32x4.mul(f32x4.mul(omr, gv), gv));
+  storeLanes(sq + o, s, k);
   const std = f32x4.sqrt(f32x4.add(s, eps));
-  const av = ld(acc + o, k);
+  const av = loadLanes(acc + o, k);
   const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(av, eps)), std), gv);
-  st(acc + o, f32x4.add(f32x4.mul(av, rho), f32x4.mul(f32x4.mul(omr, delta), delta)), k);
-  st(p + o, f32x4.add(pv, f32x4.mul(negLr, delta)), k);
+  storeLanes(acc + o, f32x4.add(f32x4.mul(av, rho), f32x4.mul(f32x4.mul(omr, delta), delta)), k);
+  storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, delta)), k);
 }
 
 /**

@@ -27,6 +27,8 @@
 // functions in f32_rand_normal are AssemblyScript's own Math (compiled into this module), so
 // every engine produces the same bits.
 
+import { storeLanes } from './simd';
+
 // Philox4x32 constants (Random123 philox.h): round multipliers and Weyl key increments.
 const PHILOX_M0: i32 = 0xD2511F53;
 const PHILOX_M1: i32 = 0xCD9E8D57;
@@ -106,17 +108,6 @@ function philox4(state: usize, b: u64): void {
   store<u64>(state, load<u64>(state, 16) + 1, 16);
 }
 
-/** Stores the first k lanes of v at p (k = 1…4). */
-// @ts-ignore: decorator
-@inline function storeLanes(p: usize, v: v128, k: i32): void {
-  if (k == 4) {
-    v128.store(p, v);
-  } else {
-    store<f32>(p, f32x4.extract_lane(v, 0));
-    if (k > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-    if (k > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
-  }
-}
 
 /**
  * Seeds the generator with the 64-bit seed (seedHi·2³² + seedLo): key = splitmix64(seed) (one

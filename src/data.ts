@@ -53,11 +53,14 @@ export function toRows(x: unknown, width: number, what: string): Rows {
   return { data, rows: data.length / width, width };
 }
 
-function describe(v: unknown): string {
+/** A short description of a value of the wrong kind, for error messages. */
+export function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of ${(v as unknown as ArrayLike<number>).length}`;
-  return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  return `${typeof v} ${String(v)}`;
 }
 
 /** Checks an integer option, naming it in the error. */

@@ -21,3 +21,8 @@ export {
   type Activation,
   type LossName,
 } from './models/autoencoder.js';
+export { loadModel, type AnyModel } from './io/load-model.js';
+export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
+export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
+export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
+export { VERSION } from './version.js';

@@ -1,5 +1,6 @@
 // IDX reader (MNIST's format): hand-built files of each type, gzip via CompressionStream, and
 // malformed files. Runs in Node and Chromium (no node: imports).
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { FormatError, InputError } from '../src/errors.js';
 import { idxToFloat32, readIdx } from '../src/io/idx.js';
@@ -94,7 +95,7 @@ describe('readIdx', () => {
     }
   });
 
-  test('a large gzip file (more than one decompressed chunk) parses identically', async () => {
+  test('a large gzip file (more than one decompressed chunk) parses identically', { timeout: 30_000 }, async () => {
     const n = 500_000;
     const raw = idx('ubyte', [n], Array.from({ length: n }, (_, i) => (i * 31) & 0xff));
     const out = await readIdx(await gzip(raw));
@@ -178,5 +179,41 @@ describe('readIdx rejects malformed files with FormatError', () => {
 
   test('non-Uint8Array input: InputError', async () => {
     await expect(readIdx('abc' as unknown as Uint8Array)).rejects.toThrow(InputError);
+  });
+});
+
+describe('readIdx under fuzzing', () => {
+  test('mutated small files, plain and gzip: each parses or throws FormatError', { timeout: 60_000 }, async () => {
+    const seeds = [
+      idx('ubyte', [3, 2, 2], Array.from({ length: 12 }, (_, i) => i * 20)),
+      idx('float', [2, 2], [1, -2, 3.5, 4]),
+      idx('short', [3], [1, -1, 300]),
+      idx('double', [1], [Math.E]),
+    ];
+    const gzSeeds = await Promise.all(seeds.map(gzip));
+    let runs = 0;
+    let parsed = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: 2 * seeds.length - 1 }),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 3 }),
+        fc.option(fc.nat()),
+        async (s, flips, cut) => {
+          runs++;
+          const b = (s < seeds.length ? seeds[s] : gzSeeds[s - seeds.length]).slice();
+          for (const f of flips) b[f.at % b.length] = f.value;
+          const input = cut === null ? b : b.subarray(0, cut % (b.length + 1));
+          try {
+            const out = await readIdx(input);
+            expect(out.data.length).toBe(out.shape.reduce((a, n) => a * n, 1));
+            parsed++;
+          } catch (e) {
+            if (!(e instanceof FormatError)) throw e;
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    console.log(`idx fuzz: ${runs} files read (${parsed} parsed, ${runs - parsed} FormatError)`);
   });
 });

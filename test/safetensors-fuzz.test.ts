@@ -9,38 +9,36 @@ import { loadFixture } from './fixtures/load.js';
 
 const RUNS = { mutations: 5000, jsonEdits: 4000, roundTrips: 300 };
 const MAX_MS_PER_CASE = 50;
+const TEST_TIMEOUT_MS = 60_000; // the whole file takes a few seconds; generous for a loaded machine
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0 };
+/** Cases slower than the bound in 5 reads, re-timed after their run (see check). */
+const slowCases: Uint8Array[] = [];
+const stats = { cases: 0, parsed: 0, rejected: 0, slowest: 0, slowestSize: 0, rechecked: 0 };
 afterAll(() => {
   console.log(
     `safetensors fuzz: ${stats.cases} files read (${stats.parsed} parsed, ${stats.rejected} FormatError), ` +
-      `slowest ${stats.slowest.toFixed(1)} ms`,
+      `slowest ${stats.slowest.toFixed(1)} ms, on a ${stats.slowestSize}-byte file (bound ${MAX_MS_PER_CASE} ms per file; ` +
+      `${stats.rechecked} slow reads re-timed after their run)`,
   );
 });
 
 /** Reads `bytes`: either a consistent parse or a FormatError, within the time bound. */
 function check(bytes: Uint8Array): void {
   stats.cases++;
-  const t0 = performance.now();
-  let parsed: ReturnType<typeof readSafetensors> | null = null;
-  try {
-    parsed = readSafetensors(bytes);
-    for (const [name, e] of parsed.tensors) {
-      try {
-        toFloat32(e, name);
-      } catch (err) {
-        if (!(err instanceof FormatError) || !/toFloat32 converts only/.test(err.message)) throw err;
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof FormatError)) throw new Error(`not a FormatError: ${String(err)}`, { cause: err });
-    if (err.message.length === 0) throw new Error('FormatError without a message');
+  const first = readTimed(bytes);
+  const parsed = first.parsed;
+  let ms = first.ms;
+  // A slow case is re-run (best of 5) now and again after the run: on this shared machine one
+  // read of a 10-byte file was seen to take 170 ms once and 0.0 ms right after. Only a case that
+  // is slow every time (an algorithmic problem) fails.
+  for (let retry = 0; retry < 4 && ms > MAX_MS_PER_CASE; retry++) ms = Math.min(ms, readTimed(bytes).ms);
+  if (ms > MAX_MS_PER_CASE) slowCases.push(bytes);
+  else if (ms > stats.slowest) {
+    stats.slowest = ms;
+    stats.slowestSize = bytes.length;
   }
-  const ms = performance.now() - t0;
-  stats.slowest = Math.max(stats.slowest, ms);
-  if (ms > MAX_MS_PER_CASE) throw new Error(`took ${ms.toFixed(1)} ms (> ${MAX_MS_PER_CASE}) on a ${bytes.length}-byte file`);
   if (parsed === null) {
     stats.rejected++;
     return;
@@ -62,6 +60,39 @@ function check(bytes: Uint8Array): void {
     expect(e.bytes.buffer).toBe(bytes.buffer);
     expect(e.shape.every((n) => Number.isSafeInteger(n) && n >= 0)).toBe(true);
   }
+}
+
+/** Re-times the cases that were slow during a run, after it; throws if one is still slow. */
+function recheckSlowCases(): void {
+  for (const bytes of slowCases.splice(0)) {
+    let ms = Infinity;
+    for (let i = 0; i < 5; i++) ms = Math.min(ms, readTimed(bytes).ms);
+    if (ms > MAX_MS_PER_CASE) throw new Error(`took ${ms.toFixed(1)} ms (> ${MAX_MS_PER_CASE}) on a ${bytes.length}-byte file, 10 times`);
+    stats.rechecked++;
+    if (ms > stats.slowest) {
+      stats.slowest = ms;
+      stats.slowestSize = bytes.length;
+    }
+  }
+}
+
+function readTimed(bytes: Uint8Array): { parsed: ReturnType<typeof readSafetensors> | null; ms: number } {
+  const t0 = performance.now();
+  let parsed: ReturnType<typeof readSafetensors> | null = null;
+  try {
+    parsed = readSafetensors(bytes);
+    for (const [name, e] of parsed.tensors) {
+      try {
+        toFloat32(e, name);
+      } catch (err) {
+        if (!(err instanceof FormatError) || !/toFloat32 converts only/.test(err.message)) throw err;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw new Error(`not a FormatError: ${String(err)}`, { cause: err });
+    if (err.message.length === 0) throw new Error('FormatError without a message');
+  }
+  return { parsed, ms: performance.now() - t0 };
 }
 
 function headerOf(bytes: Uint8Array): { text: string; len: number } {
@@ -301,16 +332,17 @@ function textEdit(text: string, e: JsonEdit): string {
 
 // ---- properties ----------------------------------------------------------------------------
 describe('safetensors reader under fuzzing', () => {
-  test(`${RUNS.mutations} byte-level mutations (flips, truncations, appends, header-length edits) of 4 seeds`, () => {
+  test(`${RUNS.mutations} byte-level mutations (flips, truncations, appends, header-length edits) of 4 seeds`, { timeout: TEST_TIMEOUT_MS }, () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(byteMutation, { minLength: 1, maxLength: 4 }), (s, muts) => {
         check(applyBytes(seeds[s], muts));
       }),
       { numRuns: RUNS.mutations },
     );
+    recheckSlowCases();
   });
 
-  test(`${RUNS.jsonEdits} header JSON edits (offsets, dtypes, shapes, duplicate keys, huge numbers, broken syntax)`, () => {
+  test(`${RUNS.jsonEdits} header JSON edits (offsets, dtypes, shapes, duplicate keys, huge numbers, broken syntax)`, { timeout: TEST_TIMEOUT_MS }, () => {
     fc.assert(
       fc.property(
         fc.nat({ max: seeds.length - 1 }),
@@ -325,9 +357,10 @@ describe('safetensors reader under fuzzing', () => {
       ),
       { numRuns: RUNS.jsonEdits },
     );
+    recheckSlowCases();
   });
 
-  test(`${RUNS.roundTrips} random tensor sets round-trip through writeSafetensors bit for bit`, () => {
+  test(`${RUNS.roundTrips} random tensor sets round-trip through writeSafetensors bit for bit`, { timeout: TEST_TIMEOUT_MS }, () => {
     const tensor = fc.record({
       name: fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => s !== '__metadata__'),
       shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
@@ -358,5 +391,6 @@ describe('safetensors reader under fuzzing', () => {
       ),
       { numRuns: RUNS.roundTrips },
     );
+    recheckSlowCases();
   });
 });

@@ -287,6 +287,25 @@ describe('readSafetensors rejects each malformed file with a FormatError that sa
     formatError(() => readSafetensors(file('{} x')), /not valid JSON/);
   });
 
+  test('nesting deeper than the format needs (3), refused before JSON.parse', () => {
+    formatError(() => readSafetensors(file(`{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}`, 4)), /nests objects or arrays 4 deep at character 29; expected at most 3/);
+    formatError(() => readSafetensors(file('{"__metadata__":{"k":[{}]}}')), /4 deep/);
+    // Brackets inside strings do not count.
+    expect(readSafetensors(file('{"__metadata__":{"k":"[[[{{{"}}')).metadata).toEqual({ k: '[[[{{{' });
+    // A megabyte of '[' fails fast (V8's JSON.parse would take about a second on it), without a stack overflow.
+    const deep = 500_000;
+    formatError(() => readSafetensors(file(`{"w":${'['.repeat(deep)}${']'.repeat(deep)}}`)), /nests objects or arrays 4 deep/);
+  });
+
+  test('messages stay short for long names and many dimensions', () => {
+    const long = 'n'.repeat(1_000_000);
+    const e = formatError(() => readSafetensors(file(`{"${long}":${t('F32', [1], [0, 8])}}`, 4)), /tensor "n{97}\.\.\." has data_offsets/);
+    expect(e.message.length).toBeLessThan(300);
+    const shape = Array(100_000).fill(1);
+    const f = formatError(() => readSafetensors(file(`{"w":${t('F32', shape, [0, 8])}}`, 8)), /shape \[1, 1, 1, 1, 1, 1, 1, 1, \.\.\. \(100000 dimensions\)\] \(1 elements × 4 bytes\)/);
+    expect(f.message.length).toBeLessThan(300);
+  });
+
   test('__metadata__ not an object of strings', () => {
     formatError(() => readSafetensors(file('{"__metadata__":["a"]}')), /"__metadata__" is an array in the header; expected an object of strings/);
     formatError(() => readSafetensors(file('{"__metadata__":null}')), /"__metadata__" is null/);

@@ -7,7 +7,8 @@
  * 1f 8b) is inflated with the web-standard DecompressionStream (Node ≥ 18, browsers, edge
  * runtimes); no Node-only API is used here.
  */
-import { FormatError, InputError } from '../errors.js';
+import { FormatError, InputError, RuntimeError } from '../errors.js';
+import { describe } from '../data.js';
 
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -29,6 +30,9 @@ export interface ReadIdxOptions {
    */
   maxBytes?: number;
 }
+
+/** IDX is big-endian throughout (DataView's littleEndian flag = false). */
+const BE = false;
 
 const TYPES: Record<number, { type: IdxType; size: number }> = {
   0x08: { type: 'ubyte', size: 1 },
@@ -104,25 +108,25 @@ function parse(bytes: Uint8Array, maxBytes: number, note: string): IdxFile {
       break;
     case 'short': {
       const a = new Int16Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, BE);
       data = a;
       break;
     }
     case 'int': {
       const a = new Int32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, BE);
       data = a;
       break;
     }
     case 'float': {
       const a = new Float32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, BE);
       data = a;
       break;
     }
     case 'double': {
       const a = new Float64Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, false);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, BE);
       data = a;
       break;
     }
@@ -166,7 +170,7 @@ function parseHeader(bytes: Uint8Array, maxBytes: number, note: string): Header 
   const shape: number[] = [];
   let count = 1;
   for (let d = 0; d < ndims; d++) {
-    const n = view.getUint32(4 + 4 * d, false);
+    const n = view.getUint32(4 + 4 * d, BE);
     shape.push(n);
     count *= n; // each factor < 2^32: a product past 2^53 shows as > MAX_SAFE_INTEGER
     if (count > Number.MAX_SAFE_INTEGER) {
@@ -189,7 +193,7 @@ function parseHeader(bytes: Uint8Array, maxBytes: number, note: string): Header 
  */
 async function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (typeof DecompressionStream !== 'function') {
-    throw new InputError('readIdx: this runtime has no DecompressionStream; decompress the file first');
+    throw new RuntimeError('readIdx: this runtime has no DecompressionStream (needed for gzip input); decompress the file first');
   }
   // Streams refuse views over a SharedArrayBuffer; copy only in that case.
   const input = (bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice()) as Uint8Array<ArrayBuffer>;
@@ -249,13 +253,4 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 
 function hex(b: number): string {
   return b.toString(16).padStart(2, '0');
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `${typeof v} ${String(v)}`;
 }

@@ -12,6 +12,7 @@
  * Pure TypeScript, no Node APIs: runs in Node, browsers and edge runtimes.
  */
 import { FormatError, InputError } from '../errors.js';
+import { describe } from '../data.js';
 
 /** The dtypes the reference implementation lists, with their size in bytes. */
 const DTYPE_SIZES = {
@@ -60,6 +61,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
 const TENSOR_FIELDS = ['dtype', 'shape', 'data_offsets'];
+/** The format is little-endian throughout (DataView's littleEndian flag). */
+const LE = true;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -76,8 +79,8 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   // u64 little-endian, read as two u32 halves so no precision is lost before the range check.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = view.getUint32(0, true);
-  const hi = view.getUint32(4, true);
+  const lo = view.getUint32(0, LE);
+  const hi = view.getUint32(4, LE);
   if (hi !== 0 || lo > MAX_HEADER_BYTES) {
     const claimed = hi === 0 ? String(lo) : (BigInt(hi) * 2n ** 32n + BigInt(lo)).toString();
     throw new FormatError(
@@ -103,6 +106,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   } catch {
     throw new FormatError(`safetensors header (bytes 8..${dataStart}) is not valid UTF-8`);
   }
+  checkNesting(text, dataStart);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -126,14 +130,14 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       metadata = readMetadata(value);
       continue;
     }
-    const where = `tensor "${name}"`;
+    const where = `tensor ${quote(name)}`;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new FormatError(`${where} is ${jsonKind(value)} in the header; expected an object with dtype, shape and data_offsets`);
     }
     const info = value as Record<string, unknown>;
     for (const field of Object.keys(info)) {
       if (!TENSOR_FIELDS.includes(field)) {
-        throw new FormatError(`${where} has an unknown field "${field}"; expected only dtype, shape and data_offsets`);
+        throw new FormatError(`${where} has an unknown field ${quote(field)}; expected only dtype, shape and data_offsets`);
       }
     }
     for (const field of TENSOR_FIELDS) {
@@ -156,11 +160,11 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     for (let d = 0; d < shape.length; d++) {
       const n: unknown = shape[d];
       if (!isCount(n)) {
-        throw new FormatError(`${where} has shape[${d}] = ${JSON.stringify(n)}; expected an integer in [0, 2^53)`);
+        throw new FormatError(`${where} has shape[${d}] = ${shortJson(n)}; expected an integer in [0, 2^53)`);
       }
       count *= n;
       if (count > Number.MAX_SAFE_INTEGER) {
-        throw new FormatError(`${where} has shape [${shape.join(', ')}]: the element count overflows 2^53`);
+        throw new FormatError(`${where} has shape ${dims(shape)}: the element count overflows 2^53`);
       }
     }
 
@@ -184,7 +188,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     // count ≤ 2^53 here; comparing it with the data size first keeps count × itemSize small.
     if (count > dataSize || count * itemSize !== end - begin) {
       throw new FormatError(
-        `${where} has dtype ${dtype} and shape [${shape.join(', ')}] (${count} elements × ${itemSize} bytes) ` +
+        `${where} has dtype ${dtype} and shape ${dims(shape)} (${count} elements × ${itemSize} bytes) ` +
           `but data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
       );
     }
@@ -198,14 +202,14 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   for (const t of sorted) {
     if (t.begin < pos) {
       throw new FormatError(
-        `tensor "${t.name}" (data_offsets [${t.begin}, ${t.end}]) overlaps tensor "${prev!.name}" ` +
+        `tensor ${quote(t.name)} (data_offsets [${t.begin}, ${t.end}]) overlaps tensor ${quote(prev!.name)} ` +
           `(data_offsets [${prev!.begin}, ${prev!.end}])`,
       );
     }
     if (t.begin > pos) {
       throw new FormatError(
         `data bytes ${pos}..${t.begin} (file bytes ${dataStart + pos}..${dataStart + t.begin}) belong to no tensor; ` +
-          `tensor "${t.name}" starts at ${t.begin}, expected ${pos} (tensors must be contiguous)`,
+          `tensor ${quote(t.name)} starts at ${t.begin}, expected ${pos} (tensors must be contiguous)`,
       );
     }
     pos = t.end;
@@ -236,8 +240,8 @@ export function toFloat32(entry: TensorEntry, name: string): Float32Array {
     throw new InputError(`toFloat32: entry for "${name}" must be a TensorEntry from readSafetensors; got ${describe(entry)}`);
   }
   const src = entry.bytes;
-  const itemSize = DTYPE_SIZES[entry.dtype];
-  if (itemSize === undefined || src.length % itemSize !== 0) {
+  const itemSize = Object.hasOwn(DTYPE_SIZES, entry.dtype) ? DTYPE_SIZES[entry.dtype] : 0;
+  if (itemSize === 0 || src.length % itemSize !== 0) {
     throw new InputError(`toFloat32: entry for "${name}" has dtype ${String(entry.dtype)} and ${src.length} bytes, which do not match`);
   }
   const n = src.length / itemSize;
@@ -246,23 +250,23 @@ export function toFloat32(entry: TensorEntry, name: string): Float32Array {
   switch (entry.dtype) {
     case 'F32':
       if (LITTLE_ENDIAN_HOST) new Uint8Array(out.buffer).set(src); // byte copy: no alignment needed
-      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, LE);
       break;
     case 'F64':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, LE);
       break;
     case 'BF16': {
       // bfloat16 is the top half of a float32: shift the bits up.
       const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, LE) << 16;
       break;
     }
     case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, LE));
       break;
     default:
       throw new FormatError(
-        `tensor "${name}" has dtype ${entry.dtype}; toFloat32 converts only F32, F64, F16 and BF16`,
+        `tensor ${quote(name)} has dtype ${entry.dtype}; toFloat32 converts only F32, F64, F16 and BF16`,
       );
   }
   return out;
@@ -329,13 +333,13 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
 
   const out = new Uint8Array(8 + headerLen + offset);
   const view = new DataView(out.buffer);
-  view.setUint32(0, headerLen, true); // u64 LE; high half stays 0
+  view.setUint32(0, headerLen, LE); // u64 LE; high half stays 0
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let pos = 8 + headerLen;
   for (const t of tensors) {
     if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
-    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], true);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], LE);
     pos += t.data.byteLength;
   }
   return out;
@@ -348,12 +352,40 @@ function readMetadata(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') {
-      throw new FormatError(`"${METADATA_KEY}"."${k}" is ${jsonKind(v)}; expected a string`);
+      throw new FormatError(`"${METADATA_KEY}".${quote(k)} is ${jsonKind(v)}; expected a string`);
     }
     // defineProperty: a key "__proto__" stays an ordinary entry.
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+/**
+ * A valid header nests at most 3 deep (header { tensor { shape [ ] } }). Refusing deeper
+ * nesting before JSON.parse matters: V8 parses a few MB of '[[[[...' in about a second.
+ * Works on any text (strings are skipped, nothing else is assumed valid).
+ */
+function checkNesting(text: string, dataStart: number): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > 3) {
+        throw new FormatError(
+          `safetensors header (bytes 8..${dataStart}) nests objects or arrays ${depth} deep at character ${i}; ` +
+            'expected at most 3 (header, tensor entry, shape or data_offsets)',
+        );
+      }
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
 }
 
 /**
@@ -383,7 +415,7 @@ function scanKeys(text: string): string[] {
         const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
         if (f.keys.has(key)) {
           const where = stack.length === 1 ? 'at the top level of the header' : `inside ${f.name}`;
-          throw new FormatError(`safetensors header has the key "${key}" twice ${where}`);
+          throw new FormatError(`safetensors header has the key ${quote(key)} twice ${where}`);
         }
         f.keys.add(key);
         f.last = key;
@@ -393,7 +425,7 @@ function scanKeys(text: string): string[] {
       i = j;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const parent = stack[stack.length - 1];
-      const name = parent === undefined ? 'the header' : parent.keys !== null ? `"${parent.last}"` : `an array in ${parent.name}`;
+      const name = parent === undefined ? 'the header' : parent.keys !== null ? quote(parent.last) : `an array in ${parent.name}`;
       stack.push({ keys: c === 0x7b ? new Set() : null, expectKey: true, name, last: '' });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
@@ -415,6 +447,16 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** A shape for a message, cut after 8 dimensions. */
+function dims(shape: unknown[]): string {
+  return shape.length > 8 ? `[${shape.slice(0, 8).join(', ')}, ... (${shape.length} dimensions)]` : `[${shape.join(', ')}]`;
+}
+
+/** A name for a message: quoted, and cut if long (a header may hold a megabyte-long key). */
+function quote(s: string): string {
+  return s.length > 100 ? `"${s.slice(0, 97)}..."` : `"${s}"`;
+}
+
 function ownValue(obj: Record<string, unknown>, key: string): unknown {
   return Object.getOwnPropertyDescriptor(obj, key)?.value;
 }
@@ -431,16 +473,43 @@ function jsonKind(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function shortJson(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `${typeof v} ${String(v)}`;
+/**
+ * At most `limit` characters of `v` as JSON, for error messages. Iterative and bounded: a header
+ * value can be nested a million levels deep (JSON.stringify would overflow the stack) or be
+ * megabytes long.
+ */
+function shortJson(v: unknown, limit = 60): string {
+  type Frame = { items: unknown[]; keys: string[] | null; i: number };
+  const stack: Frame[] = [];
+  let out = '';
+  let next: unknown = v;
+  let pending = true;
+  while (out.length <= limit) {
+    if (pending) {
+      pending = false;
+      if (Array.isArray(next)) {
+        out += '[';
+        stack.push({ items: next, keys: null, i: 0 });
+      } else if (next !== null && typeof next === 'object') {
+        out += '{';
+        const keys = Object.keys(next);
+        stack.push({ items: keys.map((k) => ownValue(next as Record<string, unknown>, k)), keys, i: 0 });
+      } else {
+        const s = typeof next === 'string' ? next.slice(0, limit + 1) : next;
+        out += JSON.stringify(s) ?? String(s);
+      }
+    }
+    const f = stack[stack.length - 1];
+    if (f === undefined) break;
+    if (f.i >= f.items.length) {
+      out += f.keys === null ? ']' : '}';
+      stack.pop();
+      continue;
+    }
+    if (f.i > 0) out += ',';
+    if (f.keys !== null) out += `${JSON.stringify(f.keys[f.i].slice(0, limit + 1))}:`;
+    next = f.items[f.i++];
+    pending = true;
+  }
+  return out.length > limit ? `${out.slice(0, limit - 3)}...` : out;
 }

@@ -1,11 +1,12 @@
-import { DisposedError, InputError, TrainingError } from '../errors.js';
+import { DisposedError, InputError, ShapeError, TrainingError } from '../errors.js';
 import { checkInt, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
 import { ACTIVATIONS, Kernels, type ActivationName, type LossKind } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
 import { Rng, checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
-import { Sequential, type DenseSpec } from '../nn/layers.js';
+import { Sequential, type DenseSpec, type LayerSpec, type Param } from '../nn/layers.js';
+import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
 import { Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
 
@@ -34,14 +35,15 @@ export interface AutoencoderConfig {
   seed?: number;
   /** Default 'glorotUniform'. */
   init?: InitName;
+  /** The architecture as data, instead of hidden/activation options: what `config` holds. */
+  layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
 export interface ResolvedAutoencoderConfig {
   inputSize: number;
   latentSize: number;
-  encoder: DenseSpec[];
-  decoder: DenseSpec[];
+  layers: { encoder: LayerSpec[]; decoder: LayerSpec[] };
   loss: LossName;
   optimizer: ResolvedOptimizer;
   seed: number;
@@ -56,6 +58,7 @@ const INFER_ROWS = 256;
  * All buffers live in linear memory and are reused, so a training step allocates nothing.
  */
 export class Autoencoder implements Trainable {
+  readonly kind: string = 'autoencoder';
   readonly config: ResolvedAutoencoderConfig;
   readonly arena: Arena;
   readonly rng: Rng;
@@ -78,8 +81,8 @@ export class Autoencoder implements Trainable {
     this.k = new Kernels(this.arena);
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.rng = new Rng(this.arena, c.seed);
-    this.encoder = new Sequential(this.k, [c.inputSize], c.encoder, 'encoder', false);
-    this.decoder = new Sequential(this.k, [c.latentSize], c.decoder, 'decoder', true);
+    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
+    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
     this.encoder.init(this.rng, c.init);
     this.decoder.init(this.rng, c.init);
     this.optimizer = new Optimizer(this.k, this.params(), c.optimizer as unknown as OptimizerConfig);
@@ -154,6 +157,18 @@ export class Autoencoder implements Trainable {
     return { loss: loss / data.rows, mse: se / (data.rows * this.inputSize) };
   }
 
+  /** One safetensors file: the weights under PyTorch's names and the config; see SaveOptions. */
+  save(options?: SaveOptions): Uint8Array {
+    this.alive();
+    return saveModel(this, options);
+  }
+
+  /** A model built from `config` with the weights of a safetensors file that has no
+   *  latent-wasm metadata (saved from PyTorch): names and shapes must match the architecture. */
+  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config: AutoencoderConfig): Autoencoder {
+    return loadSafetensorsInto(new Autoencoder(config), bytes as Uint8Array);
+  }
+
   /** Copies of every parameter by its PyTorch name. */
   getWeights(): Record<string, Float32Array> {
     this.alive();
@@ -211,7 +226,8 @@ export class Autoencoder implements Trainable {
 
   // ---- internals ----
 
-  private params() {
+  /** Every trainable tensor with its PyTorch name, encoder first. */
+  params(): Param[] {
     return [...this.encoder.params(), ...this.decoder.params()];
   }
 
@@ -282,29 +298,55 @@ function resolveConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the Autoencoder config must be an object');
   const inputSize = checkInt(config.inputSize, 'inputSize', 1);
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
-  const hidden = widths(config.hidden ?? [], 'hidden');
-  const decoderHidden = widths(config.decoderHidden ?? [...hidden].reverse(), 'decoderHidden');
-  const act = activationSpec(config.activation ?? 'relu', 'activation');
-  const latent = activationSpec(config.latentActivation ?? 'linear', 'latentActivation');
   const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
-  const loss = config.loss ?? (output.activation === 'sigmoid' ? 'bce' : 'mse');
+  let layers: ResolvedAutoencoderConfig['layers'];
+  if (config.layers !== undefined) {
+    layers = checkLayers(config.layers, inputSize, latentSize);
+  } else {
+    const hidden = widths(config.hidden ?? [], 'hidden');
+    const decoderHidden = widths(config.decoderHidden ?? [...hidden].reverse(), 'decoderHidden');
+    const act = activationSpec(config.activation ?? 'relu', 'activation');
+    const latent = activationSpec(config.latentActivation ?? 'linear', 'latentActivation');
+    const dense = (units: number, a: { activation: ActivationName; alpha?: number }): DenseSpec => ({ type: 'dense', units, ...a });
+    layers = {
+      encoder: [...hidden.map((u) => dense(u, act)), dense(latentSize, latent)],
+      decoder: [...decoderHidden.map((u) => dense(u, act)), dense(inputSize, output)],
+    };
+  }
+  const last = layers.decoder[layers.decoder.length - 1] as DenseSpec;
+  const outputActivation = last.activation;
+  const loss = config.loss ?? (outputActivation === 'sigmoid' ? 'bce' : 'mse');
   if (!LOSSES.includes(loss)) throw new InputError(`loss must be one of ${LOSSES.join(', ')}; got ${JSON.stringify(loss)}`);
-  if (loss === 'bce' && output.activation !== 'sigmoid') {
-    throw new InputError(`loss 'bce' needs outputActivation 'sigmoid' (it is computed from the logits); got '${output.activation}'`);
+  if (loss === 'bce' && outputActivation !== 'sigmoid') {
+    throw new InputError(`loss 'bce' needs outputActivation 'sigmoid' (it is computed from the logits); got '${outputActivation}'`);
   }
   const seed = config.seed ?? 0;
   checkSeed(seed);
   const init = config.init ?? 'glorotUniform';
   checkInit(init);
-  const dense = (units: number, a: { activation: ActivationName; alpha?: number }): DenseSpec => ({ type: 'dense', units, ...a });
-  return {
-    inputSize,
-    latentSize,
-    encoder: [...hidden.map((u) => dense(u, act)), dense(latentSize, latent)],
-    decoder: [...decoderHidden.map((u) => dense(u, act)), dense(inputSize, output)],
-    loss,
-    optimizer: resolveOptimizer(config.optimizer),
-    seed,
-    init,
+  return { inputSize, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
+}
+
+/** Validates a dense layers description: widths chain from inputSize to latentSize and back. */
+function checkLayers(layers: unknown, inputSize: number, latentSize: number): ResolvedAutoencoderConfig['layers'] {
+  const l = layers as { encoder?: unknown; decoder?: unknown };
+  if (typeof l !== 'object' || l === null || !Array.isArray(l.encoder) || !Array.isArray(l.decoder)) {
+    throw new InputError('layers must be { encoder: LayerSpec[], decoder: LayerSpec[] }');
+  }
+  const check = (specs: unknown[], part: string, outWidth: number): DenseSpec[] => {
+    if (specs.length === 0) throw new InputError(`layers.${part} is empty; expected at least one layer`);
+    const out = specs.map((spec, i) => {
+      const sp = spec as DenseSpec;
+      if (typeof sp !== 'object' || sp === null || sp.type !== 'dense') {
+        throw new InputError(`layers.${part}[${i}].type must be 'dense'; got ${JSON.stringify((sp as { type?: unknown })?.type)}`);
+      }
+      const units = checkInt(sp.units, `layers.${part}[${i}].units`, 1);
+      return { type: 'dense' as const, units, ...activationSpec(sp.alpha === undefined ? sp.activation : { type: sp.activation, alpha: sp.alpha }, `layers.${part}[${i}].activation`) };
+    });
+    if (out[out.length - 1].units !== outWidth) {
+      throw new ShapeError(`layers.${part} must end with ${outWidth} units (${part === 'encoder' ? 'latentSize' : 'inputSize'}); got ${out[out.length - 1].units}`);
+    }
+    return out;
   };
+  return { encoder: check(l.encoder, 'encoder', latentSize), decoder: check(l.decoder, 'decoder', inputSize) };
 }

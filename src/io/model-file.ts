@@ -1,0 +1,158 @@
+import { FormatError, InputError } from '../errors.js';
+import type { Param } from '../nn/layers.js';
+import type { Optimizer } from '../nn/optimizers.js';
+import type { Arena } from '../runtime/memory.js';
+import type { Rng } from '../runtime/rng.js';
+import { VERSION } from '../version.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
+
+/**
+ * A model file is one safetensors file: the parameters under PyTorch's names (F32), and in
+ * `__metadata__` the format, its version, the library version, the model kind and its resolved
+ * config (JSON). With `{ optimizer: true }` it also holds the optimizer's state tensors
+ * (`optimizer.<param>.<slot>`, slot names as torch.optim's state_dict), its step count and the
+ * model's RNG state, so training resumes exactly.
+ */
+export const FORMAT = 'latent-wasm';
+export const FORMAT_VERSION = 1;
+/** Every format version this library reads (older files must keep loading). */
+const READABLE_VERSIONS = [1];
+
+/** What saving and loading need of a model; every model of the family provides it. */
+export interface SavableModel {
+  readonly kind: string;
+  readonly config: object;
+  readonly arena: Arena;
+  readonly optimizer: Optimizer;
+  readonly rng: Rng;
+  params(): Param[];
+}
+
+export interface SaveOptions {
+  /** Include the optimizer state (moments, step) and the RNG state. Default false. */
+  optimizer?: boolean;
+}
+
+const SLOTS: Record<string, readonly string[]> = {
+  sgd: ['momentum_buffer'],
+  adam: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+  adamw: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+  rmsprop: ['square_avg', 'grad_avg', 'momentum_buffer'],
+  adagrad: ['sum'],
+  adadelta: ['square_avg', 'acc_delta'],
+};
+
+export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8Array {
+  if (typeof options !== 'object' || options === null) throw new InputError('save options must be an object');
+  const tensors: TensorToWrite[] = model.params().map((p) => ({ name: p.name, shape: [...p.shape], data: model.arena.read(p.value) }));
+  const metadata: Record<string, string> = {
+    format: FORMAT,
+    formatVersion: String(FORMAT_VERSION),
+    libraryVersion: VERSION,
+    kind: model.kind,
+    config: JSON.stringify(model.config),
+  };
+  if (options.optimizer) {
+    const opt = model.optimizer;
+    const slots = SLOTS[opt.config.type];
+    model.params().forEach((p, i) => {
+      opt.stateTensors()[i].forEach((t, s) => {
+        tensors.push({ name: `optimizer.${p.name}.${slots[s]}`, shape: [...p.shape], data: model.arena.read(t) });
+      });
+    });
+    metadata.optimizerStep = String(opt.step);
+    metadata.learningRate = String(opt.learningRate);
+    metadata.rngState = Array.from(model.rng.getState(), (w) => w.toString(16).padStart(8, '0')).join('');
+  }
+  return writeSafetensors(tensors, metadata);
+}
+
+/** Parses a file written by saveModel: its kind and config, checked. */
+export function readModelHeader(bytes: Uint8Array): { file: SafetensorsFile; kind: string; config: unknown } {
+  const file = readSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
+  const meta = file.metadata;
+  if (!meta || meta.format !== FORMAT) {
+    throw new FormatError(
+      'this safetensors file has no latent-wasm metadata (format, config); if PyTorch saved it, ' +
+        'load it with Autoencoder.fromSafetensors(bytes, config) and the architecture',
+    );
+  }
+  const version = Number(meta.formatVersion);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new FormatError(
+      `model file format version ${meta.formatVersion} (written by latent-wasm ${meta.libraryVersion ?? '?'}) ` +
+        `is not one this library (${VERSION}) reads: it reads versions ${READABLE_VERSIONS.join(', ')}`,
+    );
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(meta.config);
+  } catch {
+    throw new FormatError('__metadata__.config is not valid JSON');
+  }
+  if (typeof config !== 'object' || config === null) throw new FormatError('__metadata__.config is not a JSON object');
+  return { file, kind: meta.kind, config };
+}
+
+/**
+ * Copies the file's tensors into a freshly built model: every parameter must be present with
+ * its exact shape and finite values, and nothing else may be there (a mismatch means another
+ * architecture). All checks run before the first value is written.
+ */
+export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): void {
+  const params = model.params();
+  const staged: [Param['value'], Float32Array][] = [];
+  const expected = new Set<string>();
+  const take = (name: string, shape: readonly number[], target: Param['value']) => {
+    expected.add(name);
+    const entry = file.tensors.get(name);
+    if (!entry) {
+      throw new FormatError(`tensor '${name}' [${shape.join(', ')}] is missing; the model needs ${params.map((p) => p.name).join(', ')}`);
+    }
+    if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
+      throw new FormatError(`tensor '${name}' has shape [${entry.shape.join(', ')}]; the model needs [${shape.join(', ')}]`);
+    }
+    const values = toFloat32(entry, name);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new FormatError(`tensor '${name}' holds ${values[i]} at index ${i}; weights must be finite`);
+    }
+    staged.push([target, values]);
+  };
+  for (const p of params) take(p.name, p.shape, p.value);
+
+  const meta = file.metadata ?? {};
+  const hasOptimizer = [...file.tensors.keys()].some((n) => n.startsWith('optimizer.'));
+  let step = 0;
+  let rngState: Uint32Array | null = null;
+  if (hasOptimizer) {
+    const opt = model.optimizer;
+    const slots = SLOTS[opt.config.type];
+    params.forEach((p, i) => opt.stateTensors()[i].forEach((t, s) => take(`optimizer.${p.name}.${slots[s]}`, p.shape, t)));
+    step = Number(meta.optimizerStep);
+    if (!Number.isSafeInteger(step) || step < 0) throw new FormatError(`__metadata__.optimizerStep must be a non-negative integer; got ${meta.optimizerStep}`);
+    if (!/^[0-9a-f]{64}$/.test(meta.rngState ?? '')) throw new FormatError('__metadata__.rngState must be 64 hex digits');
+    rngState = Uint32Array.from({ length: 8 }, (_, i) => parseInt(meta.rngState.slice(i * 8, i * 8 + 8), 16));
+  }
+  const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
+  if (extra.length) {
+    throw new FormatError(`the file holds tensors this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  }
+  for (const [t, values] of staged) model.arena.write(t, values);
+  if (rngState) {
+    model.optimizer.step = step;
+    const lr = Number(meta.learningRate);
+    if (Number.isFinite(lr) && lr >= 0) model.optimizer.learningRate = lr;
+    model.rng.setState(rngState);
+  }
+}
+
+/** Loads PyTorch-named weights (no metadata needed) into a model built from the given config. */
+export function loadSafetensorsInto<M extends SavableModel & { dispose(): void }>(model: M, bytes: Uint8Array): M {
+  try {
+    loadTensorsInto(model, readSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes));
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
