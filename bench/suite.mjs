@@ -1,6 +1,7 @@
 // One implementation's half of the suite, in its own process (a fresh V8 and heap per peer):
 //   node bench/suite.mjs --impl ours|tfjs|ort|plain [--simd relaxed] [--backend wasm|cpu]
-//                        --ref DIR --out FILE [--quick] [--sections gemm,card,elementwise,adam,train,fit,infer]
+//                        --ref DIR --out FILE [--quick] [--clock wall|cpu]
+//                        [--sections gemm,card,elementwise,adam,train,fit,infer]
 // Writes a JSON list of rows { id, section, metric, value, p50Ms, ... } to FILE. run.mjs drives it.
 import { writeFileSync } from 'node:fs';
 import {
@@ -13,6 +14,7 @@ const arg = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const quick = args.includes('--quick');
+const clock = arg('clock', 'wall');
 const implName = arg('impl');
 const opts = { simd: arg('simd'), backend: arg('backend') };
 const ALL = ['gemm', 'card', 'elementwise', 'adam', 'train', 'fit', 'infer'];
@@ -45,7 +47,7 @@ function fingerprint(c) {
 async function gemmRow(id, section, list) {
   const inputs = list.map(([v, m, n, k], i) => ({ a: seeded(m * k, 11 + i), b: seeded(k * n, 97 + i) }));
   const g = await impl.gemm(list, inputs);
-  const t = await measure(() => g.run(), quick);
+  const t = await measure(() => g.run(), quick, clock);
   const flops = list.reduce((s, [, m, n, k]) => s + 2 * m * n * k, 0);
   const check = fingerprint(g.result(list.length - 1));
   g.dispose();
@@ -69,7 +71,7 @@ if (sections.has('elementwise') && impl.elementwise) {
   // nominal traffic per element: one read + one write (forward), two reads + one write (backward)
   for (const [kind, bytes] of [['relu', 8], ['sigmoid', 8], ['reluBackward', 12]]) {
     const e = await impl.elementwise(kind, ex, dy);
-    const t = await measure(() => e.run(), quick);
+    const t = await measure(() => e.run(), quick, clock);
     e.dispose();
     push({ id: `${kind} n=${n}`, section: 'elementwise', metric: 'GB/s', value: (bytes * n) / (t.p50 * 1e6), ...t });
   }
@@ -80,7 +82,7 @@ if (sections.has('adam') && impl.adam) {
   const grads = sizes.map((s, q) => seeded(s, 200 + q, -1e-2, 1e-2));
   const nParams = sizes.reduce((a, b) => a + b, 0);
   const o = await impl.adam(grads);
-  const t = await measure(() => o.run(), quick);
+  const t = await measure(() => o.run(), quick, clock);
   o.dispose();
   // nominal Adam traffic: read p, g, m, v and write p, m, v = 28 bytes per parameter
   push({ id: `adam update, ${nParams} params`, section: 'adam', metric: 'GB/s', value: (28 * nParams) / (t.p50 * 1e6), ...t });
@@ -90,7 +92,7 @@ if (sections.has('train') && impl.train) {
   for (const b of quick ? [64] : [64, 256]) {
     const tr = await impl.train(b, x, ref.weights);
     const first = await tr.firstLoss();
-    const t = await measure(() => tr.run(), quick);
+    const t = await measure(() => tr.run(), quick, clock);
     tr.dispose();
     const refLoss = b === 64 ? ref.loss64 : ref.loss256;
     push({
@@ -116,7 +118,7 @@ if (sections.has('infer') && impl.infer) {
     const inf = await impl.infer(b, x, ref.weights);
     const out = await inf.run();
     const diff = maxAbsDiff(out, (b === 1 ? ref.out1 : ref.out256).subarray(0, b * 784));
-    const t = await measure(() => inf.run(), quick);
+    const t = await measure(() => inf.run(), quick, clock);
     await inf.dispose();
     const note = `max |Δ| vs ours ${diff.toExponential(1)}`;
     if (b === 1) push({ id: 'infer latency, batch 1', section: 'infer', metric: 'µs', value: t.p50 * 1000, ...t, maxDiff: diff, note });
