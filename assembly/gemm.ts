@@ -6,7 +6,9 @@
 // on zero-padded panels into a static temp tile, of which only the valid part is copied out. The
 // three variants differ only in how they pack. Small m (batch-1 inference) avoids the packed path,
 // where packing B would cost as much as the product: nn and tn read B in place one row of C at a
-// time, nt transposes B once per 32 columns and shares that across the m rows (see below).
+// time, nt transposes B once per 32 columns and shares that across the m rows (see below). A
+// caller that multiplies by the same B many times (a dense layer's W in inference) can instead
+// pack it once into panels (f32_pack_nt_panels, at the end) and stream them: ~3× faster at m = 1.
 //
 // Summation order, the determinism contract: every element of C is computed as
 //   c = init;  for p = 0 .. k−1 in order: c = madd(a[i, p], b[p, j], c)
@@ -23,6 +25,12 @@ import { madd } from './simd';
 // measured on this machine): V8 x64 has ~15 SIMD registers; 5×8 (10 accumulators + 2 B + 1
 // broadcast + 1 mul temporary) is the largest plain tile that does not spill, 6×8 fits with FMA
 // (no temporary) and was the fastest relaxed tile.
+// Strict 5×8 alternatives A/B-tested on in-cache panels (interleaved, CPU time, 2026-11-23), none
+// a consistent win: A as one v128 load + i32x4.shuffle broadcasts (no spills in V8's code, yet
+// -3%), pre-broadcast A packing (+3-5%, but 4× the A buffer), 4×8 (-2 to -8%), K unrolled by 2
+// (-20%: V8 hoists the second step's loads and spills), pointer-end loop (even). V8 11.3 places
+// every load of the loop body ahead of the arithmetic, so load32_splat's 5 broadcasts + 2 B + 10
+// accumulators spill 2-3 vectors per step, but removing the spills did not speed it up.
 const NR: i32 = 8;
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 // Cache blocks (AMD Zen 4 here: L1d 32 KiB, L2 1 MiB). asconfig.json fixes the initial memory at
@@ -609,4 +617,122 @@ function nt4(k: i32, a: usize, b: usize, ldb: usize, c: usize, load: bool, w: i3
     acc = madd(v128.load32_splat(a + o), gather4(r0, r1, r2, r3, o), acc);
   }
   storePart(c, acc, w);
+}
+
+// Panels of a weight matrix for small-m nt products (batch-1 inference of a dense layer). The
+// [n×k] B of nt (PyTorch's W[out, in]) is packed once into 32-column panels, panel q holding
+// b[32q .. 32q+31, p] for p = 0 .. k−1 (32 floats per p, rows past n zero), so a product streams
+// each panel contiguously with the 32 outputs in registers, one madd per p in increasing p:
+// the same bits as f32_gemm_nt (see the top). The caller keeps the panels and repacks after B
+// changes. Size: ceil(n / 32) · 32 · k floats.
+const PW: i32 = 32;
+
+/** dst = the panels of B [n×k] (f32_gemm_nt_panels reads them), ceil(n/32)·32·k floats. */
+export function f32_pack_nt_panels(n: i32, k: i32, b: usize, dst: usize): void {
+  if (n <= 0 || k <= 0) return;
+  const ldb = <usize>k << 2;
+  for (let j = 0; j < n; j += PW) {
+    for (let g = 0; g < PW; g += 4) {
+      const d = dst + (<usize>g << 2);
+      const r = j + g;
+      if (r + 4 <= n) {
+        const r0 = b + <usize>r * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+        let p = 0;
+        for (; p + 4 <= k; p += 4) {
+          const o = <usize>p << 2;
+          const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o);
+          const x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          const dp = d + (<usize>p << 7);
+          v128.store(dp, v128.shuffle<f64>(t0, t2, 0, 2), 0);
+          v128.store(dp, v128.shuffle<f64>(t0, t2, 1, 3), 128);
+          v128.store(dp, v128.shuffle<f64>(t1, t3, 0, 2), 256);
+          v128.store(dp, v128.shuffle<f64>(t1, t3, 1, 3), 384);
+        }
+        for (; p < k; p++) {
+          const o = <usize>p << 2;
+          const dp = d + (<usize>p << 7);
+          store<f32>(dp, load<f32>(r0 + o), 0);
+          store<f32>(dp, load<f32>(r1 + o), 4);
+          store<f32>(dp, load<f32>(r2 + o), 8);
+          store<f32>(dp, load<f32>(r3 + o), 12);
+        }
+      } else {
+        for (let p = 0; p < k; p++) {
+          const dp = d + (<usize>p << 7);
+          for (let q = 0; q < 4; q++) {
+            store<f32>(dp + (<usize>q << 2), r + q < n ? load<f32>(b + <usize>(r + q) * ldb + (<usize>p << 2)) : 0);
+          }
+        }
+      }
+    }
+    dst += <usize>k << 7;
+  }
+}
+
+// Rows of A per pass over a panel's KP-row slab (16 KiB, stays in L1 while the rows reuse it).
+const KP: i32 = 128;
+
+/**
+ * C[m×n] = (accumulate ? C : 0) + A·Bᵀ from B's panels (f32_pack_nt_panels), A [m×k]: the same
+ * result, bit for bit, as f32_gemm_nt(m, n, k, a, b, c, accumulate). Meant for small m.
+ */
+export function f32_gemm_nt_panels(m: i32, n: i32, k: i32, a: usize, panels: usize, c: usize, accumulate: i32): void {
+  if (m <= 0 || n <= 0) return;
+  const ldc = <usize>n << 2;
+  if (k <= 0) {
+    if (accumulate == 0) memory.fill(c, 0, <usize>m * ldc);
+    return;
+  }
+  const lda = <usize>k << 2;
+  const kb = m == 1 ? k : KP;
+  for (let j = 0; j < n; j += PW) {
+    const w = min(PW, n - j);
+    const panel = panels + <usize>j * lda; // j·k floats
+    for (let pc = 0; pc < k; pc += kb) {
+      const kc = min(kb, k - pc);
+      const load = accumulate != 0 || pc > 0;
+      const pp = panel + (<usize>pc << 7);
+      for (let i = 0; i < m; i++) {
+        const ci = c + <usize>i * ldc + (<usize>j << 2);
+        const ai = a + <usize>i * lda + (<usize>pc << 2);
+        if (w == PW) {
+          panel32(kc, ai, pp, ci, load);
+        } else {
+          if (load) memory.copy(TILE, ci, <usize>w << 2);
+          panel32(kc, ai, pp, TILE, load);
+          memory.copy(ci, TILE, <usize>w << 2);
+        }
+      }
+    }
+  }
+}
+
+// c[0..32) = (load ? c : 0) + Σ_p a[p]·panel[p, 0..32), p in order.
+function panel32(k: i32, a: usize, b: usize, c: usize, load: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  if (load) {
+    c0 = v128.load(c, 0); c1 = v128.load(c, 16); c2 = v128.load(c, 32); c3 = v128.load(c, 48);
+    c4 = v128.load(c, 64); c5 = v128.load(c, 80); c6 = v128.load(c, 96); c7 = v128.load(c, 112);
+  }
+  const end = a + (<usize>k << 2);
+  while (a < end) {
+    const av = v128.load32_splat(a);
+    c0 = madd(av, v128.load(b, 0), c0);
+    c1 = madd(av, v128.load(b, 16), c1);
+    c2 = madd(av, v128.load(b, 32), c2);
+    c3 = madd(av, v128.load(b, 48), c3);
+    c4 = madd(av, v128.load(b, 64), c4);
+    c5 = madd(av, v128.load(b, 80), c5);
+    c6 = madd(av, v128.load(b, 96), c6);
+    c7 = madd(av, v128.load(b, 112), c7);
+    a += 4;
+    b += 128;
+  }
+  v128.store(c, c0, 0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+  v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96); v128.store(c, c7, 112);
 }

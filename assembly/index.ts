@@ -17,6 +17,8 @@ export * from './activations';
 export * from './losses';
 export * from './optimizers';
 export * from './random';
+export * from './noise';
+export * from './conv';
 
 /** First free byte after this module's static data: the TS Arena allocates from here. */
 export function heap_base(): usize {

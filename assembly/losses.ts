@@ -147,3 +147,103 @@ export function f32_row_mse(pred: usize, target: usize, out: usize, m: i32, n: i
     store<f32>(out + (<usize>r << 2), <f32>(s / <f64>n));
   }
 }
+
+/**
+ * KL(N(μ, σ²) ‖ N(0, 1)) in closed form, summed over n values (Kingma & Welling 2014, app. B):
+ * Σ −½(1 + log σ² − μ² − σ²). If gmu ≠ 0, also gmu = gscale·μ and
+ * glogvar = gscale·½(σ² − 1) (overwritten). σ² = exp(log σ²) with the core's exp; each term is
+ * formed in f64 from the f32 inputs and that f32 exp.
+ */
+export function f32_loss_kl_normal(mu: usize, logvar: usize, gmu: usize, glogvar: usize, n: i32, gscale: f32): f64 {
+  const gs = f32x4.splat(gscale);
+  const half = f32x4.splat(0.5);
+  const one = f32x4.splat(1.0);
+  const one64 = f64x2.splat(1.0);
+  const mhalf64 = f64x2.splat(-0.5);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const m = v128.load(mu + o);
+    const lv = v128.load(logvar + o);
+    const e = exp_f32x4(lv);
+    const m0 = lo64(m);
+    const m1 = hi64(m);
+    // −½·((1 + lv) − μ² − e), in f64
+    acc0 = f64x2.add(acc0, f64x2.mul(mhalf64, f64x2.sub(f64x2.sub(f64x2.add(one64, lo64(lv)), f64x2.mul(m0, m0)), lo64(e))));
+    acc1 = f64x2.add(acc1, f64x2.mul(mhalf64, f64x2.sub(f64x2.sub(f64x2.add(one64, hi64(lv)), f64x2.mul(m1, m1)), hi64(e))));
+    if (gmu != 0) {
+      v128.store(gmu + o, f32x4.mul(m, gs));
+      v128.store(glogvar + o, f32x4.mul(f32x4.mul(f32x4.sub(e, one), half), gs));
+    }
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const m = load<f32>(mu + o);
+    const lv = load<f32>(logvar + o);
+    const e = exp_f32(lv);
+    const m64 = <f64>m;
+    tail += -0.5 * (((1.0 + <f64>lv) - m64 * m64) - <f64>e);
+    if (gmu != 0) {
+      store<f32>(gmu + o, m * gscale);
+      store<f32>(glogvar + o, ((e - 1.0) * 0.5) * gscale);
+    }
+  }
+  return total(acc0, acc1, tail);
+}
+
+/**
+ * L1 activity penalty: returns Σ |z|; if grad ≠ 0, grad += gscale·sign(z) (accumulated into the
+ * gradient the layers above already wrote; sign(0) = 0).
+ */
+export function f32_penalty_l1(z: usize, grad: usize, n: i32, gscale: f32): f64 {
+  const gp = f32x4.splat(gscale);
+  const gn = f32x4.splat(-gscale);
+  const zero = f32x4.splat(0.0);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(z + o);
+    acc0 = f64x2.add(acc0, f64x2.abs(lo64(v)));
+    acc1 = f64x2.add(acc1, f64x2.abs(hi64(v)));
+    if (grad != 0) {
+      const s = v128.bitselect(gp, v128.bitselect(gn, zero, f32x4.lt(v, zero)), f32x4.gt(v, zero));
+      v128.store(grad + o, f32x4.add(v128.load(grad + o), s));
+    }
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(z + o);
+    tail += abs<f64>(<f64>v);
+    if (grad != 0) store<f32>(grad + o, load<f32>(grad + o) + select<f32>(gscale, select<f32>(-gscale, 0.0, v < 0), v > 0));
+  }
+  return total(acc0, acc1, tail);
+}
+
+/** Bounds on the mean activation ρ̂ in the KL sparsity penalty, so its logs stay finite. */
+// @ts-ignore: decorator
+@inline const RHO_MIN: f64 = 1e-7;
+
+/**
+ * KL sparsity (Ng, "Sparse autoencoder", CS294A notes): for each of the n code units with column
+ * sum colSum[j] over m rows, ρ̂ = colSum[j]/m (clamped to [1e−7, 1 − 1e−7]) and the penalty is
+ * weight·Σ_j ρ log(ρ/ρ̂) + (1 − ρ) log((1 − ρ)/(1 − ρ̂)), returned. If d ≠ 0, d[j] =
+ * (weight/m)·(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)): the gradient for every row of unit j (add it per row).
+ * Scalar and in f64 (n is a code width); log is AssemblyScript's own, compiled into this module.
+ */
+export function f32_penalty_kl_sparsity(colSum: usize, d: usize, n: i32, m: i32, rho: f64, weight: f64): f64 {
+  let s: f64 = 0;
+  const inv = 1.0 / <f64>m;
+  for (let j = 0; j < n; j++) {
+    const o = <usize>j << 2;
+    const r = min<f64>(max<f64>(<f64>load<f32>(colSum + o) * inv, RHO_MIN), 1.0 - RHO_MIN);
+    s += rho * Math.log(rho / r) + (1.0 - rho) * Math.log((1.0 - rho) / (1.0 - r));
+    if (d != 0) store<f32>(d + o, <f32>(weight * inv * (-rho / r + (1.0 - rho) / (1.0 - r))));
+  }
+  return weight * s;
+}

@@ -13,16 +13,27 @@ export type { Matrix } from './data.js';
 export type { ActivationName } from './runtime/kernels.js';
 export type { InitName } from './nn/init.js';
 export type { OptimizerConfig, OptimizerName } from './nn/optimizers.js';
-export type { FitOptions, History, EpochLogs, BatchLogs } from './train/fit.js';
+export type { FitOptions, History, EpochLogs, BatchLogs, EarlyStopping, LearningRateSchedule } from './train/fit.js';
+export type { LayerSpec, DenseSpec } from './nn/layers.js';
+export type { DropoutSpec } from './nn/dropout.js';
 export {
   Autoencoder,
+  DenoisingAutoencoder,
+  SparseAutoencoder,
   type AutoencoderConfig,
   type ResolvedAutoencoderConfig,
+  type NoiseConfig,
+  type ResolvedNoise,
+  type SparsityConfig,
   type Activation,
   type LossName,
+  type LayersDescription,
 } from './models/autoencoder.js';
+export { VAE, type VAEConfig, type ResolvedVAEConfig } from './models/vae.js';
 export { loadModel, type AnyModel } from './io/load-model.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
 export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
+export { ConvAutoencoder, type ConvAutoencoderConfig, type ResolvedConvAutoencoderConfig } from './models/conv-autoencoder.js';
+export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/conv.js';

@@ -1,4 +1,5 @@
-// f32_gemm_nn / _nt / _tn against scalar references, in both builds.
+// f32_gemm_nn / _nt / _tn, and nt from packed panels (f32_pack_nt_panels + f32_gemm_nt_panels,
+// variant 'ntp' here), against scalar references, in both builds.
 //
 // Three kinds of check:
 // - exact: small-integer data, where every partial sum is exactly representable in f32, so any
@@ -15,9 +16,14 @@ import { describe, test } from 'vitest';
 import { scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, mulberry32, randomArray } from './helpers/reference.js';
 import type { SimdMode } from '../src/runtime/load.js';
+import { init } from '../src/index.js';
+import { arena } from '../src/runtime/context.js';
+import { Kernels } from '../src/runtime/kernels.js';
+import { Rng } from '../src/runtime/rng.js';
+import { Dense } from '../src/nn/layers.js';
 
-type Variant = 'nn' | 'nt' | 'tn';
-const VARIANTS: Variant[] = ['nn', 'nt', 'tn'];
+type Variant = 'nn' | 'nt' | 'tn' | 'ntp';
+const VARIANTS: Variant[] = ['nn', 'nt', 'tn', 'ntp'];
 const BUILDS: SimdMode[] = ['strict', 'relaxed'];
 
 /** Logical operands: A [m×k], B [k×n], row-major. */
@@ -39,7 +45,7 @@ function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
 function stored(v: Variant, p: Problem): { a: Float32Array; b: Float32Array } {
   return {
     a: v === 'tn' ? transpose(p.a, p.m, p.k) : p.a,
-    b: v === 'nt' ? transpose(p.b, p.k, p.n) : p.b,
+    b: v === 'nt' || v === 'ntp' ? transpose(p.b, p.k, p.n) : p.b,
   };
 }
 
@@ -87,8 +93,19 @@ function run(s: Scratch, v: Variant, p: Problem, init: Float32Array | null, what
   if (init) cv.set(init);
   else cv.fill(NaN, 0, len);
   cv.fill(SENTINEL, len);
-  const fn = v === 'nn' ? s.ex.f32_gemm_nn : v === 'nt' ? s.ex.f32_gemm_nt : s.ex.f32_gemm_tn;
-  fn(p.m, p.n, p.k, pa, pb, pc, init ? 1 : 0);
+  if (v === 'ntp') {
+    // the panels, with a guard: packing must not write past ceil(n/32)·32·k floats
+    const size = Math.ceil(p.n / 32) * 32 * p.k;
+    const pp = s.alloc(size + GUARD);
+    s.f32(pp, size + GUARD).fill(SENTINEL);
+    s.ex.f32_pack_nt_panels(p.n, p.k, pb, pp);
+    const guard = s.read(pp + size * 4, GUARD);
+    if (guard.some((x) => x !== SENTINEL)) throw new Error(`${what}: packing wrote past the panels`);
+    s.ex.f32_gemm_nt_panels(p.m, p.n, p.k, pa, pp, pc, init ? 1 : 0);
+  } else {
+    const fn = v === 'nn' ? s.ex.f32_gemm_nn : v === 'nt' ? s.ex.f32_gemm_nt : s.ex.f32_gemm_tn;
+    fn(p.m, p.n, p.k, pa, pb, pc, init ? 1 : 0);
+  }
   const out = s.read(pc, len + GUARD);
   for (let i = len; i < len + GUARD; i++) {
     if (out[i] !== SENTINEL) throw new Error(`${what}: wrote past the end of C (at +${i - len})`);
@@ -118,7 +135,7 @@ function expectBitwise(actual: Float32Array, expected: Float32Array, what: strin
 // Tile and block sizes in assembly/gemm.ts: NR = 8, MR = 5 (strict) / 6 (relaxed), KC = 256,
 // NC = 80, A strips of 3·MR rows; the direct paths take m < MR (nn, tn) and m ≤ 4 (nt, in 32-column
 // slabs over 64-step chunks of k, with nt16/nt4 for the column tail); row32 works on 32 columns.
-// The shapes straddle each of these.
+// Panels: 32 columns each, k in blocks of 128 when m > 1. The shapes straddle each of these.
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 97, 130, 257];
 const SHAPES: [number, number, number][] = [];
 for (let i = 0; i < SIZES.length; i++) {
@@ -241,3 +258,50 @@ for (const build of BUILDS) {
     });
   });
 }
+
+// Dense inference on few rows multiplies by packed panels of W, kept across calls and remade
+// after W changes: a row's output must equal its row of a large batch (the packed GEMM path) in
+// every state of that cache.
+describe('Dense: small-batch inference through W panels', () => {
+  test('same bits as the batched path, before and after W changes', async () => {
+    await init();
+    const a = arena();
+    const k = new Kernels(a);
+    const rng = new Rng(a, 3);
+    const [inSize, units, rows] = [70, 45, 40];
+    const layer = new Dense(k, [inSize], { type: 'dense', units, activation: 'relu' }, 'l', true);
+    layer.init(rng, 'glorotUniform');
+    layer.reserve(rows);
+    const x = a.alloc(rows * inSize);
+    a.write(x, randomArray(rows * inSize, 5));
+    const xs = a.alloc(32 * inSize);
+    const check = (what: string) => {
+      const full = a.read(layer.forward(x, rows)).slice();
+      // several calls: the first small forward after a change uses gemm nt, later ones the panels
+      for (let call = 0; call < 3; call++) {
+        for (const [i0, m] of [[0, 1], [7, 1], [39, 1], [3, 2], [20, 16], [8, 32]]) {
+          a.write(xs, a.read(x).subarray(i0 * inSize, (i0 + m) * inSize));
+          const got = a.read(layer.forward(xs, m)).slice(0, m * units);
+          expectBitwise(got, full.slice(i0 * units, (i0 + m) * units), `${what}: rows ${i0}..${i0 + m - 1}, call ${call}`);
+        }
+      }
+    };
+    check('after init');
+    // a loader writes W through params()
+    const [w] = layer.params();
+    a.write(w.value, randomArray(units * inSize, 9));
+    check('after a write through params()');
+    // a training step: backward, then the optimizer updates W in place
+    layer.forward(x, rows);
+    const dy = a.alloc(rows * units);
+    a.write(dy, randomArray(rows * units, 10));
+    layer.backward(dy, rows);
+    const wv = a.read(w.value);
+    const g = a.read(w.grad);
+    a.write(w.value, wv.map((v, i) => v - 0.1 * g[i]));
+    check('after backward and an update');
+    for (const t of [x, xs, dy]) a.release(t);
+    layer.dispose();
+    rng.dispose();
+  });
+});

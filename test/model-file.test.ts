@@ -3,6 +3,9 @@
 import { describe, expect, test } from 'vitest';
 import {
   Autoencoder,
+  DenoisingAutoencoder,
+  SparseAutoencoder,
+  VAE,
   FORMAT_VERSION,
   FormatError,
   init,
@@ -40,6 +43,25 @@ describe('save and loadModel', () => {
     const again = loadModel(bytes.slice().buffer);
     expect(bits(again.reconstruct(x))).toEqual(bits(ae.reconstruct(x)));
     for (const m of [ae, back, again]) m.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
+  const family: [string, () => { save(o?: object): Uint8Array; reconstruct(x: Float32Array): Float32Array; encode(x: Float32Array): unknown; dispose(): void; kind: string }][] = [
+    ['DenoisingAutoencoder', () => new DenoisingAutoencoder({ ...config, noise: { type: 'saltPepper', p: 0.1 } })],
+    ['SparseAutoencoder', () => new SparseAutoencoder({ ...config, latentActivation: 'sigmoid', sparsity: { kl: { target: 0.1, weight: 0.5 } } })],
+    ['VAE', () => new VAE({ inputSize: W, hidden: [12], latentSize: 3, seed: 4, beta: 0.5 })],
+  ];
+  test.each(family)('%s: round trip to the same class and bits', async (name, make) => {
+    const start = liveTensors();
+    const m = make();
+    await (m as unknown as Autoencoder).fit(x, { epochs: 1, batchSize: 16 });
+    const back = loadModel(m.save({ optimizer: true }));
+    expect(back.constructor.name).toBe(name);
+    expect(back.kind).toBe(m.kind);
+    expect(bits(back.reconstruct(x))).toEqual(bits(m.reconstruct(x)));
+    expect(JSON.stringify(back.encode(x))).toEqual(JSON.stringify(m.encode(x)));
+    m.dispose();
+    back.dispose();
     expect(liveTensors()).toBe(start);
   });
 

@@ -1,7 +1,7 @@
 // Dense layers and whole networks: the core's backward pass against central finite differences
 // of an independent float64 JS network with the same weights.
 import { describe, expect, test } from 'vitest';
-import { init } from '../src/index.js';
+import { InputError, init } from '../src/index.js';
 import { arena } from '../src/runtime/context.js';
 import { Kernels, type ActivationName, type LossKind } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
@@ -84,4 +84,14 @@ describe('network gradients vs float64 finite differences', () => {
     rng.dispose();
     expect(a.liveTensors()).toBe(live);
   });
+});
+
+test('an unknown layer type is an InputError naming the layer, and leaks nothing', () => {
+  const a = arena();
+  const k = new Kernels(a);
+  const live = a.liveTensors();
+  const specs = [dense(4, 'relu'), { type: 'lstm', units: 3 } as unknown as DenseSpec];
+  expect(() => new Sequential(k, [6], specs, 'encoder', false)).toThrow(InputError);
+  expect(() => new Sequential(k, [6], specs, 'encoder', false)).toThrow(/encoder.2: unknown layer type "lstm"; expected one of dense/);
+  expect(a.liveTensors()).toBe(live);
 });

@@ -1,14 +1,20 @@
 import { FormatError, LatentError } from '../errors.js';
-import { Autoencoder } from '../models/autoencoder.js';
+import { Autoencoder, DenoisingAutoencoder, SparseAutoencoder } from '../models/autoencoder.js';
+import { VAE } from '../models/vae.js';
+import { ConvAutoencoder } from '../models/conv-autoencoder.js';
 import { loadTensorsInto, readModelHeader } from './model-file.js';
 
 /** Every model class loadModel can rebuild, by its `kind`. */
 const MODELS: Record<string, new (config: never) => AnyModel> = {
   autoencoder: Autoencoder,
+  denoisingAutoencoder: DenoisingAutoencoder,
+  sparseAutoencoder: SparseAutoencoder,
+  vae: VAE,
+  convAutoencoder: ConvAutoencoder,
 };
 
 /** Any model of the family. */
-export type AnyModel = Autoencoder;
+export type AnyModel = Autoencoder | DenoisingAutoencoder | SparseAutoencoder | VAE | ConvAutoencoder;
 
 /**
  * Rebuilds a model saved by `model.save()`: the right class, the same architecture, the same

@@ -1,24 +1,41 @@
-import { DisposedError, InputError, ShapeError, TrainingError } from '../errors.js';
-import { checkInt, toRows, type Matrix, type Rows } from '../data.js';
-import { arena as sharedArena } from '../runtime/context.js';
-import { ACTIVATIONS, Kernels, type ActivationName, type LossKind } from '../runtime/kernels.js';
-import type { Arena, Tensor } from '../runtime/memory.js';
-import { Rng, checkSeed } from '../runtime/rng.js';
+import { InputError } from '../errors.js';
+import { checkInt, checkNumber, toRows, type Matrix } from '../data.js';
+import type { LossKind } from '../runtime/kernels.js';
+import type { Tensor } from '../runtime/memory.js';
+import { checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
-import { Sequential, type DenseSpec, type LayerSpec, type Param } from '../nn/layers.js';
-import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
-import { Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
-import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
+import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
+import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
+import { ModelBase } from './base.js';
+import {
+  activationSpec, checkLayers, dense, lastDense, resolveLoss, widths,
+  type Activation, type LayersDescription, type LossName,
+} from './spec.js';
 
-/** An activation by name, or with its parameter (leakyRelu slope, elu alpha). */
-export type Activation = ActivationName | { type: ActivationName; alpha: number };
-export type LossName = 'bce' | 'mse' | 'l1';
+export type { Activation, LossName, LayersDescription };
+
+/** Input corruption of a denoising autoencoder, applied to every training batch in the core. */
+export type NoiseConfig =
+  /** x + N(0, std²), clipped to `clip` (default [0, 1] with a sigmoid output, else none). */
+  | { type: 'gaussian'; std: number; clip?: [number, number] | null }
+  /** Each value zeroed with probability p. */
+  | { type: 'mask'; p: number }
+  /** Each value set to `low` or `high` (default 0 and 1) with probability p/2 each. */
+  | { type: 'saltPepper'; p: number; low?: number; high?: number };
+export type ResolvedNoise =
+  | { type: 'gaussian'; std: number; clip: [number, number] | null }
+  | { type: 'mask'; p: number }
+  | { type: 'saltPepper'; p: number; low: number; high: number };
+
+/** A sparsity penalty on the code: λ·mean|z| (l1), or β·Σ_j KL(ρ ‖ ρ̂_j) on a sigmoid code (kl). */
+export type SparsityConfig = { l1: number } | { kl: { target: number; weight: number } };
 
 export interface AutoencoderConfig {
   inputSize: number;
   /** Widths of the encoder's hidden layers, outermost first. Default []. */
   hidden?: number[];
-  latentSize: number;
+  /** The code width; optional when `layers` is given (its encoder's last layer). */
+  latentSize?: number;
   /** Widths of the decoder's hidden layers; default `hidden` reversed. */
   decoderHidden?: number[];
   /** Hidden layers' activation. Default 'relu'. */
@@ -27,213 +44,162 @@ export interface AutoencoderConfig {
   latentActivation?: Activation;
   /** Default 'sigmoid' (inputs in [0, 1]). */
   outputActivation?: Activation;
+  /** The architecture as data, instead of hidden/latentSize/activations: the encoder ends with
+   *  the code layer (dense), the decoder with the output layer (dense, inputSize units). */
+  layers?: LayersDescription;
   /** Default 'bce' with a sigmoid output (computed from the logits), else 'mse'. */
   loss?: LossName;
   /** Default Adam with learning rate 1e-3. */
   optimizer?: OptimizerConfig | OptimizerName;
-  /** Seeds init, shuffling and noise. Default 0. */
+  /** Seeds init, shuffling, noise and dropout. Default 0. */
   seed?: number;
   /** Default 'glorotUniform'. */
   init?: InitName;
-  /** The architecture as data, instead of hidden/activation options: what `config` holds. */
-  layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
+  /** Denoising: corrupt each training batch (the target stays clean). */
+  noise?: NoiseConfig;
+  /** Sparse: a penalty on the code added to the loss (reported as `penalty`). */
+  sparsity?: SparsityConfig;
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
 export interface ResolvedAutoencoderConfig {
   inputSize: number;
   latentSize: number;
-  layers: { encoder: LayerSpec[]; decoder: LayerSpec[] };
+  layers: LayersDescription;
   loss: LossName;
   optimizer: ResolvedOptimizer;
   seed: number;
   init: InitName;
+  noise?: ResolvedNoise;
+  sparsity?: SparsityConfig;
 }
 
-/** Rows processed per call of the layers during inference. */
-const INFER_ROWS = 256;
-
 /**
- * A dense autoencoder: an encoder and a decoder Sequential, trained to reconstruct its input.
- * All buffers live in linear memory and are reused, so a training step allocates nothing.
+ * A dense autoencoder: an encoder and a decoder Sequential, trained to reconstruct its input;
+ * optionally denoising (`noise`) and sparse (`sparsity`). All buffers live in linear memory and
+ * are reused, so a training step allocates nothing.
  */
-export class Autoencoder implements Trainable {
+export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   readonly kind: string = 'autoencoder';
-  readonly config: ResolvedAutoencoderConfig;
-  readonly arena: Arena;
-  readonly rng: Rng;
+  override readonly metricNames: readonly string[];
   readonly encoder: Sequential;
   readonly decoder: Sequential;
-  readonly optimizer: Optimizer;
-  private readonly k: Kernels;
   private readonly lossKind: LossKind;
-  private capacity = 0;
   private grad: Tensor | null = null;
-  private staging: Tensor | null = null;
-  private perRow: Tensor | null = null;
-  private disposed = false;
-  private training = false;
+  /** The corrupted batch (denoising). */
+  private noisy: Tensor | null = null;
+  /** Column sums and per-unit gradients of the KL sparsity penalty. */
+  private colSum: Tensor | null = null;
+  private colGrad: Tensor | null = null;
 
   constructor(config: AutoencoderConfig) {
-    this.config = resolveConfig(config);
+    super(resolveAutoencoderConfig(config));
     const c = this.config;
-    this.arena = sharedArena();
-    this.k = new Kernels(this.arena);
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
-    this.rng = new Rng(this.arena, c.seed);
+    this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
     this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
     this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
     this.encoder.init(this.rng, c.init);
     this.decoder.init(this.rng, c.init);
-    this.optimizer = new Optimizer(this.k, this.params(), c.optimizer as unknown as OptimizerConfig);
-  }
-
-  get inputSize(): number {
-    return this.config.inputSize;
-  }
-
-  get latentSize(): number {
-    return this.config.latentSize;
-  }
-
-  get learningRate(): number {
-    return this.optimizer.learningRate;
-  }
-
-  /** Trains on x (the target is x itself). See FitOptions. */
-  async fit(x: Matrix, options?: FitOptions): Promise<History> {
-    this.alive();
-    if (this.training) throw new InputError('fit is already running on this model');
-    this.training = true;
-    try {
-      return await fit(this, x, options);
-    } finally {
-      this.training = false;
-    }
+    this.ready();
   }
 
   /** Codes, rows × latentSize. */
   encode(x: Matrix): Float32Array {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, this.latentSize, (xb, rows) => this.encoder.forward(xb, rows));
+    return this.map(data, this.latentSize, (xb, rows) => this.encoder.forward(xb, rows, false));
   }
 
-  /** Decoded rows (rows × inputSize) from codes z (rows × latentSize). */
-  decode(z: Matrix): Float32Array {
-    this.alive();
-    const data = toRows(z, this.latentSize, 'z');
-    return this.map(data, this.inputSize, (zb, rows) => this.decoder.forward(zb, rows));
-  }
-
-  /** decode(encode(x)), rows × inputSize. */
-  reconstruct(x: Matrix): Float32Array {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, this.inputSize, (xb, rows) => this.forward(xb, rows));
-  }
-
-  /** Per-row anomaly score: the mean squared error of each row's reconstruction. */
-  reconstructionError(x: Matrix): Float32Array {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, 1, (xb, rows) => {
-      const y = this.forward(xb, rows);
-      this.k.rowMse(y, xb, this.perRow!, rows, this.inputSize);
-      return this.perRow!;
-    });
-  }
-
-  /** Mean loss (the training objective, per value) and mean squared error per value. */
-  evaluate(x: Matrix): { loss: number; mse: number } {
+  /**
+   * Mean loss (the training objective per value, penalty included) and mean squared error per
+   * value; a sparse model also reports `reconstruction` and `penalty` (loss = their sum).
+   */
+  evaluate(x: Matrix): { loss: number; mse: number; reconstruction?: number; penalty?: number } {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
     let loss = 0;
     let se = 0;
+    let rec = 0;
+    let pen = 0;
     this.chunks(data, (xb, rows) => {
       loss += this.evalStep(xb, rows) * rows;
+      rec += this.lastMetrics[0] * rows;
+      pen += this.lastMetrics[1] * rows;
       se += this.k.loss('mse', this.decoder.last.output, xb, null, rows * this.inputSize, 0);
     });
-    return { loss: loss / data.rows, mse: se / (data.rows * this.inputSize) };
-  }
-
-  /** One safetensors file: the weights under PyTorch's names and the config; see SaveOptions. */
-  save(options?: SaveOptions): Uint8Array {
-    this.alive();
-    return saveModel(this, options);
-  }
-
-  /** A model built from `config` with the weights of a safetensors file that has no
-   *  latent-wasm metadata (saved from PyTorch): names and shapes must match the architecture. */
-  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config: AutoencoderConfig): Autoencoder {
-    return loadSafetensorsInto(new Autoencoder(config), bytes as Uint8Array);
-  }
-
-  /** Copies of every parameter by its PyTorch name. */
-  getWeights(): Record<string, Float32Array> {
-    this.alive();
-    const out: Record<string, Float32Array> = {};
-    for (const p of this.params()) out[p.name] = this.arena.read(p.value);
+    const out: { loss: number; mse: number; reconstruction?: number; penalty?: number } = {
+      loss: loss / data.rows,
+      mse: se / (data.rows * this.inputSize),
+    };
+    if (this.config.sparsity) {
+      out.reconstruction = rec / data.rows;
+      out.penalty = pen / data.rows;
+    }
     return out;
   }
 
-  /** Frees the model's memory. Any later call throws DisposedError. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.releaseBuffers();
-    this.optimizer.dispose();
-    this.encoder.dispose();
-    this.decoder.dispose();
-    this.rng.dispose();
-  }
-
-  // ---- Trainable ----
-
-  reserve(rows: number): void {
-    if (rows <= this.capacity) return;
-    this.releaseBuffers();
-    this.encoder.reserve(rows);
-    this.decoder.reserve(rows);
-    this.grad = this.arena.alloc(rows * this.inputSize);
-    this.staging = this.arena.alloc(rows * Math.max(this.inputSize, this.latentSize));
-    this.perRow = this.arena.alloc(rows);
-    this.capacity = rows;
-  }
-
-  trainStep(x: Tensor, rows: number): number {
-    this.alive();
-    this.forward(x, rows);
-    const n = rows * this.inputSize;
-    const loss = this.lossOf(x, rows, this.grad) / n;
-    const step = this.optimizer.step + 1;
-    if (!Number.isFinite(loss)) {
-      throw new TrainingError(`the loss became ${loss} at step ${step}; the weights are those of the last good step`);
-    }
-    const g = this.decoder.backward(this.grad!, rows, this.lossKind === 'bceLogits');
-    this.encoder.backward(g!, rows);
-    const norm = this.optimizer.apply();
-    if (!Number.isFinite(norm)) {
-      throw new TrainingError(`the gradients became ${norm} at step ${step}; the weights are those of the last good step`);
-    }
-    return loss;
-  }
-
-  evalStep(x: Tensor, rows: number): number {
-    this.forward(x, rows);
-    return this.lossOf(x, rows, null) / (rows * this.inputSize);
-  }
-
-  // ---- internals ----
-
-  /** Every trainable tensor with its PyTorch name, encoder first. */
   params(): Param[] {
     return [...this.encoder.params(), ...this.decoder.params()];
   }
 
-  private forward(x: Tensor, rows: number): Tensor {
-    return this.decoder.forward(this.encoder.forward(x, rows), rows);
+  // ---- ModelBase ----
+
+  protected get decoderNet(): Sequential {
+    return this.decoder;
   }
+
+  protected reconstructRows(x: Tensor, rows: number): Tensor {
+    return this.decoder.forward(this.encoder.forward(x, rows, false), rows, false);
+  }
+
+  protected computeGradients(x: Tensor, rows: number): number {
+    const input = this.config.noise ? this.corrupt(x, rows) : x;
+    const z = this.encoder.forward(input, rows, true);
+    this.decoder.forward(z, rows, true);
+    const n = rows * this.inputSize;
+    const rec = this.lossOf(x, rows, this.grad) / n;
+    const g = this.decoder.backward(this.grad!, rows, this.lossKind === 'bceLogits')!;
+    const pen = this.penalty(z, rows, g);
+    this.encoder.backward(g, rows);
+    this.lastMetrics[0] = rec;
+    this.lastMetrics[1] = pen;
+    return rec + pen;
+  }
+
+  protected computeLoss(x: Tensor, rows: number): number {
+    const z = this.encoder.forward(x, rows, false);
+    this.decoder.forward(z, rows, false);
+    const rec = this.lossOf(x, rows, null) / (rows * this.inputSize);
+    const pen = this.penalty(z, rows, null);
+    this.lastMetrics[0] = rec;
+    this.lastMetrics[1] = pen;
+    return rec + pen;
+  }
+
+  protected allocBuffers(rows: number): void {
+    const a = this.arena;
+    this.encoder.reserve(rows);
+    this.decoder.reserve(rows);
+    this.grad = a.alloc(rows * this.inputSize);
+    if (this.config.noise) this.noisy = a.alloc(rows * this.inputSize);
+    if (this.config.sparsity && 'kl' in this.config.sparsity) {
+      this.colSum = a.alloc(this.latentSize);
+      this.colGrad = a.alloc(this.latentSize);
+    }
+  }
+
+  protected releaseModelBuffers(): void {
+    for (const t of [this.grad, this.noisy, this.colSum, this.colGrad]) if (t) this.arena.release(t);
+    this.grad = this.noisy = this.colSum = this.colGrad = null;
+  }
+
+  protected disposeLayers(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+  }
+
+  // ---- internals ----
 
   /** The loss summed over the batch (and its gradient, scaled for the mean, when grad is given). */
   private lossOf(target: Tensor, rows: number, grad: Tensor | null): number {
@@ -243,110 +209,146 @@ export class Autoencoder implements Trainable {
     return this.k.loss(this.lossKind, pred, target, grad, n, 1 / n);
   }
 
-  /** Stages x into linear memory chunk by chunk and calls fn on each. */
-  private chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void): void {
-    const chunk = Math.min(data.rows, Math.max(this.capacity, INFER_ROWS));
-    this.reserve(chunk);
-    for (let start = 0; start < data.rows; start += chunk) {
-      const rows = Math.min(chunk, data.rows - start);
-      stage(this.arena, this.staging!, data, null, start, rows);
-      fn(this.staging!, rows, start);
+  /** The corrupted copy of a batch, drawn from the model's generator in the core. */
+  private corrupt(x: Tensor, rows: number): Tensor {
+    const n = rows * this.inputSize;
+    const noise = this.config.noise!;
+    const out = this.noisy!;
+    if (noise.type === 'gaussian') {
+      const [lo, hi] = noise.clip ?? [-Infinity, Infinity];
+      this.k.corruptGaussian(this.rng, x, out, n, noise.std, lo, hi);
+    } else if (noise.type === 'mask') {
+      this.k.corruptMask(this.rng, x, out, n, noise.p);
+    } else {
+      this.k.corruptSaltPepper(this.rng, x, out, n, noise.p, noise.low, noise.high);
     }
-  }
-
-  /** Runs `run` on every chunk and copies `outWidth` values per row of its result out. */
-  private map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number) => Tensor): Float32Array {
-    const out = new Float32Array(data.rows * outWidth);
-    this.chunks(data, (xb, rows, start) => {
-      out.set(this.arena.f32(run(xb, rows)).subarray(0, rows * outWidth), start * outWidth);
-    });
     return out;
   }
 
-  private alive(): void {
-    if (this.disposed) throw new DisposedError('this Autoencoder was disposed');
-  }
-
-  private releaseBuffers(): void {
-    for (const t of [this.grad, this.staging, this.perRow]) if (t) this.arena.release(t);
-    this.grad = this.staging = this.perRow = null;
-    this.capacity = 0;
+  /** The sparsity penalty of codes z (0 without sparsity); with g, its gradient is added to g. */
+  private penalty(z: Tensor, rows: number, g: Tensor | null): number {
+    const s = this.config.sparsity;
+    if (!s) return 0;
+    const L = this.latentSize;
+    if ('l1' in s) {
+      const scale = s.l1 / (rows * L);
+      return this.k.penaltyL1(z, g, rows * L, scale) * scale;
+    }
+    this.k.colSum(z, this.colSum!, rows, L);
+    const p = this.k.penaltyKlSparsity(this.colSum!, g ? this.colGrad : null, L, rows, s.kl.target, s.kl.weight);
+    if (g) this.k.biasAdd(g, this.colGrad!, rows, L);
+    return p;
   }
 }
 
-const LOSSES: readonly LossName[] = ['bce', 'mse', 'l1'];
+/** A denoising autoencoder (Vincent et al., 2008): an Autoencoder that requires `noise`. */
+export class DenoisingAutoencoder extends Autoencoder {
+  override readonly kind: string = 'denoisingAutoencoder';
+  constructor(config: AutoencoderConfig & { noise: NoiseConfig }) {
+    if (typeof config !== 'object' || config === null || config.noise === undefined) {
+      throw new InputError("DenoisingAutoencoder needs noise: { type: 'gaussian', std } | { type: 'mask', p } | { type: 'saltPepper', p }");
+    }
+    super(config);
+  }
 
-function activationSpec(a: unknown, what: string): { activation: ActivationName; alpha?: number } {
-  const name = typeof a === 'object' && a !== null ? (a as { type: unknown }).type : a;
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
-    throw new InputError(`${what} must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
+  /** The clean reconstruction of (noisy) rows x: the same as reconstruct(x). */
+  denoise(x: Matrix): Float32Array {
+    return this.reconstruct(x);
   }
-  if (typeof a === 'object' && a !== null) {
-    const alpha = (a as { alpha: unknown }).alpha;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new InputError(`${what}.alpha must be a finite number; got ${String(alpha)}`);
-    return { activation: name as ActivationName, alpha };
-  }
-  return { activation: name as ActivationName };
 }
 
-function widths(v: unknown, what: string): number[] {
-  if (!Array.isArray(v)) throw new InputError(`${what} must be an array of layer widths; got ${String(v)}`);
-  return v.map((u, i) => checkInt(u, `${what}[${i}]`, 1));
+/** A sparse autoencoder: an Autoencoder that requires `sparsity`. */
+export class SparseAutoencoder extends Autoencoder {
+  override readonly kind: string = 'sparseAutoencoder';
+  constructor(config: AutoencoderConfig & { sparsity: SparsityConfig }) {
+    if (typeof config !== 'object' || config === null || config.sparsity === undefined) {
+      throw new InputError('SparseAutoencoder needs sparsity: { l1: λ } or { kl: { target, weight } }');
+    }
+    super(config);
+  }
 }
 
-function resolveConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
+function resolveNoise(v: unknown, outputActivation: string): ResolvedNoise {
+  if (typeof v !== 'object' || v === null) throw new InputError(`noise must be an object with a type; got ${String(v)}`);
+  const o = v as Record<string, unknown>;
+  const probability = (p: unknown) => checkNumber(p, 'noise.p', 0, 1);
+  switch (o.type) {
+    case 'gaussian': {
+      const std = checkNumber(o.std, 'noise.std', 0);
+      let clip: [number, number] | null = outputActivation === 'sigmoid' ? [0, 1] : null;
+      if (o.clip !== undefined) {
+        if (o.clip !== null && !(Array.isArray(o.clip) && o.clip.length === 2 && o.clip[0] < o.clip[1])) {
+          throw new InputError(`noise.clip must be [low, high] with low < high, or null; got ${JSON.stringify(o.clip)}`);
+        }
+        clip = o.clip === null ? null : [checkNumber(o.clip[0], 'noise.clip[0]'), checkNumber(o.clip[1], 'noise.clip[1]')];
+      }
+      return { type: 'gaussian', std, clip };
+    }
+    case 'mask':
+      return { type: 'mask', p: probability(o.p) };
+    case 'saltPepper':
+      return { type: 'saltPepper', p: probability(o.p), low: checkNumber(o.low ?? 0, 'noise.low'), high: checkNumber(o.high ?? 1, 'noise.high') };
+    default:
+      throw new InputError(`noise.type must be one of gaussian, mask, saltPepper; got ${JSON.stringify(o.type)}`);
+  }
+}
+
+function resolveSparsity(v: unknown, codeActivation: string): SparsityConfig {
+  if (typeof v === 'object' && v !== null && 'l1' in v && !('kl' in v)) {
+    return { l1: checkNumber((v as { l1: unknown }).l1, 'sparsity.l1', 0) };
+  }
+  if (typeof v === 'object' && v !== null && 'kl' in v && !('l1' in v)) {
+    const kl = (v as { kl: unknown }).kl as Record<string, unknown> | null;
+    if (typeof kl !== 'object' || kl === null) throw new InputError('sparsity.kl must be { target, weight }');
+    const target = checkNumber(kl.target, 'sparsity.kl.target', 0, 1);
+    if (target === 0 || target === 1) throw new InputError(`sparsity.kl.target must be strictly between 0 and 1; got ${target}`);
+    const weight = checkNumber(kl.weight, 'sparsity.kl.weight', 0);
+    if (codeActivation !== 'sigmoid') {
+      throw new InputError(`sparsity.kl needs a sigmoid code (latentActivation 'sigmoid'); got '${codeActivation}'`);
+    }
+    return { kl: { target, weight } };
+  }
+  throw new InputError(`sparsity must be { l1: λ } or { kl: { target, weight } }; got ${JSON.stringify(v)}`);
+}
+
+function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the Autoencoder config must be an object');
   const inputSize = checkInt(config.inputSize, 'inputSize', 1);
-  const latentSize = checkInt(config.latentSize, 'latentSize', 1);
-  const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
-  let layers: ResolvedAutoencoderConfig['layers'];
+  let layers: LayersDescription;
   if (config.layers !== undefined) {
-    layers = checkLayers(config.layers, inputSize, latentSize);
+    if (typeof config.layers !== 'object' || config.layers === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
+    const encoder = checkLayers(config.layers.encoder, 'layers.encoder');
+    const decoder = checkLayers(config.layers.decoder, 'layers.decoder');
+    const out = lastDense(decoder, 'layers.decoder');
+    if (out.units !== inputSize) throw new InputError(`layers.decoder must end with ${inputSize} units (inputSize); got ${out.units}`);
+    layers = { encoder, decoder };
   } else {
+    checkInt(config.latentSize, 'latentSize', 1);
     const hidden = widths(config.hidden ?? [], 'hidden');
     const decoderHidden = widths(config.decoderHidden ?? [...hidden].reverse(), 'decoderHidden');
     const act = activationSpec(config.activation ?? 'relu', 'activation');
     const latent = activationSpec(config.latentActivation ?? 'linear', 'latentActivation');
-    const dense = (units: number, a: { activation: ActivationName; alpha?: number }): DenseSpec => ({ type: 'dense', units, ...a });
+    const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
     layers = {
-      encoder: [...hidden.map((u) => dense(u, act)), dense(latentSize, latent)],
+      encoder: [...hidden.map((u) => dense(u, act)), dense(config.latentSize as number, latent)],
       decoder: [...decoderHidden.map((u) => dense(u, act)), dense(inputSize, output)],
     };
   }
-  const last = layers.decoder[layers.decoder.length - 1] as DenseSpec;
-  const outputActivation = last.activation;
-  const loss = config.loss ?? (outputActivation === 'sigmoid' ? 'bce' : 'mse');
-  if (!LOSSES.includes(loss)) throw new InputError(`loss must be one of ${LOSSES.join(', ')}; got ${JSON.stringify(loss)}`);
-  if (loss === 'bce' && outputActivation !== 'sigmoid') {
-    throw new InputError(`loss 'bce' needs outputActivation 'sigmoid' (it is computed from the logits); got '${outputActivation}'`);
+  const code = lastDense(layers.encoder, 'layers.encoder');
+  const latentSize = code.units;
+  if (config.latentSize !== undefined && config.latentSize !== latentSize) {
+    throw new InputError(`latentSize ${config.latentSize} disagrees with the code layer of layers.encoder (${latentSize} units)`);
   }
+  const outputActivation = lastDense(layers.decoder, 'layers.decoder').activation;
+  const loss = resolveLoss(config.loss, outputActivation);
   const seed = config.seed ?? 0;
   checkSeed(seed);
   const init = config.init ?? 'glorotUniform';
   checkInit(init);
-  return { inputSize, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
+  const resolved: ResolvedAutoencoderConfig = { inputSize, latentSize, layers, loss, optimizer: resolveOptimizer(config.optimizer), seed, init };
+  if (config.noise !== undefined) resolved.noise = resolveNoise(config.noise, outputActivation);
+  if (config.sparsity !== undefined) resolved.sparsity = resolveSparsity(config.sparsity, code.activation);
+  return resolved;
 }
 
-/** Validates a dense layers description: widths chain from inputSize to latentSize and back. */
-function checkLayers(layers: unknown, inputSize: number, latentSize: number): ResolvedAutoencoderConfig['layers'] {
-  const l = layers as { encoder?: unknown; decoder?: unknown };
-  if (typeof l !== 'object' || l === null || !Array.isArray(l.encoder) || !Array.isArray(l.decoder)) {
-    throw new InputError('layers must be { encoder: LayerSpec[], decoder: LayerSpec[] }');
-  }
-  const check = (specs: unknown[], part: string, outWidth: number): DenseSpec[] => {
-    if (specs.length === 0) throw new InputError(`layers.${part} is empty; expected at least one layer`);
-    const out = specs.map((spec, i) => {
-      const sp = spec as DenseSpec;
-      if (typeof sp !== 'object' || sp === null || sp.type !== 'dense') {
-        throw new InputError(`layers.${part}[${i}].type must be 'dense'; got ${JSON.stringify((sp as { type?: unknown })?.type)}`);
-      }
-      const units = checkInt(sp.units, `layers.${part}[${i}].units`, 1);
-      return { type: 'dense' as const, units, ...activationSpec(sp.alpha === undefined ? sp.activation : { type: sp.activation, alpha: sp.alpha }, `layers.${part}[${i}].activation`) };
-    });
-    if (out[out.length - 1].units !== outWidth) {
-      throw new ShapeError(`layers.${part} must end with ${outWidth} units (${part === 'encoder' ? 'latentSize' : 'inputSize'}); got ${out[out.length - 1].units}`);
-    }
-    return out;
-  };
-  return { encoder: check(l.encoder, 'encoder', latentSize), decoder: check(l.decoder, 'decoder', inputSize) };
-}
+export type { LayerSpec };

@@ -18,6 +18,10 @@ export interface CoreExports {
   f32_gemm_nt(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
   /** A [k×m] (A transposed: dW = dYᵀ·X), B [k×n]. */
   f32_gemm_tn(m: number, n: number, k: number, a: Ptr, b: Ptr, c: Ptr, accumulate: Flag): void;
+  /** Packs B [n×k] into 32-column panels (ceil(n/32)·32·k floats) for f32_gemm_nt_panels. */
+  f32_pack_nt_panels(n: number, k: number, b: Ptr, panels: Ptr): void;
+  /** f32_gemm_nt from B's panels: the same bits, faster for small m (batch-1 inference). */
+  f32_gemm_nt_panels(m: number, n: number, k: number, a: Ptr, panels: Ptr, c: Ptr, accumulate: Flag): void;
 
   // elementwise.ts
   /** y[i, j] += bias[j] for an [m×n] y. */
@@ -84,4 +88,61 @@ export interface CoreExports {
   f32_rand_bernoulli(state: Ptr, out: Ptr, n: number, p: number): void;
   /** out (i32) = a uniformly random permutation of 0..n−1 (Fisher–Yates). */
   rand_permutation(state: Ptr, out: Ptr, n: number): void;
+
+  // losses.ts: regularisers of the autoencoder family
+  /** Σ KL(N(μ, σ²) ‖ N(0, 1)) = Σ −½(1 + lv − μ² − e^lv); if gmu ≠ 0: gmu = gscale·μ, glogvar = gscale·½(e^lv − 1). */
+  f32_loss_kl_normal(mu: Ptr, logvar: Ptr, gmu: Ptr, glogvar: Ptr, n: number, gscale: number): number;
+  /** Σ |z|; if grad ≠ 0, grad += gscale·sign(z). */
+  f32_penalty_l1(z: Ptr, grad: Ptr, n: number, gscale: number): number;
+  /** weight·Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j = colSum[j]/m; if d ≠ 0, d[j] = (weight/m)(−ρ/ρ̂_j + (1−ρ)/(1−ρ̂_j)). */
+  f32_penalty_kl_sparsity(colSum: Ptr, d: Ptr, n: number, m: number, rho: number, weight: number): number;
+
+  // noise.ts: one generator call each (state as in random.ts)
+  /** out = clamp(x + std·ε, lo, hi), ε ~ N(0, 1); out must not alias x. */
+  f32_corrupt_gaussian(state: Ptr, x: Ptr, out: Ptr, n: number, std: number, lo: number, hi: number): void;
+  /** out = x ⊙ Bernoulli(1 − p). */
+  f32_corrupt_mask(state: Ptr, x: Ptr, out: Ptr, n: number, p: number): void;
+  /** u ~ U[0, 1): u < p/2 → lo, u < p → hi, else x. */
+  f32_corrupt_salt_pepper(state: Ptr, x: Ptr, out: Ptr, n: number, p: number, lo: number, hi: number): void;
+  /** mask = Bernoulli(1 − p)/(1 − p), y = x ⊙ mask. */
+  f32_dropout(state: Ptr, x: Ptr, mask: Ptr, y: Ptr, n: number, p: number): void;
+  /** out = a ⊙ b; out may alias a or b. */
+  f32_mul(n: number, a: Ptr, b: Ptr, out: Ptr): void;
+  /** eps ~ N(0, 1), z = μ + exp(½ lv)·eps. */
+  f32_reparameterize(state: Ptr, mu: Ptr, logvar: Ptr, eps: Ptr, z: Ptr, n: number): void;
+  /** dmu += dz, dlogvar += dz·eps·½·exp(½ lv). */
+  f32_reparameterize_backward(dz: Ptr, logvar: Ptr, eps: Ptr, dmu: Ptr, dlogvar: Ptr, n: number): void;
+  // conv.ts: NCHW samples stored one after another. A column matrix has C·KH·KW rows of OH·OW
+  // values per sample, row (c, ki, kj) reading x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
+  // (0 outside); sample b's row r starts at element b·sampleStride + r·rowStride.
+  /** col = im2col(x) for `batch` samples; every value of every row is written. */
+  f32_im2col(x: Ptr, col: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number): void;
+  /** x = (accumulate ? x : 0) + col2im(col), the adjoint of f32_im2col (same arguments). */
+  f32_col2im(col: Ptr, x: Ptr, batch: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, oh: number, ow: number,
+    rowStride: number, sampleStride: number, accumulate: Flag): void;
+  /** dst[j, i, :] = src[i, j, :] over [d0, d1, inner] (no overlap): batch-major ↔ channel-major. */
+  f32_swap_blocks(src: Ptr, dst: Ptr, d0: number, d1: number, inner: number): void;
+  /** Max pooling over `planes` [h×w] planes; idx (i32) gets each maximum's index iy·w + ix in its plane. */
+  f32_maxpool2d(x: Ptr, y: Ptr, idx: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  /** dx = 0, then dx[plane, idx] += dy. */
+  f32_maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number): void;
+  /** Average pooling, count_include_pad = true (divisor kh·kw). */
+  f32_avgpool2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  f32_avgpool2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oh: number, ow: number): void;
+  /** [h×w] → [h·fh × w·fw] per plane, integer factors. */
+  f32_upsample_nearest2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, fh: number, fw: number): void;
+  f32_upsample_nearest2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, fh: number, fw: number): void;
+  /** Bilinear, align_corners = false; rh, rw = 1/scale factor (PyTorch's source-index scale). */
+  f32_upsample_bilinear2d(x: Ptr, y: Ptr, planes: number, h: number, w: number, oh: number, ow: number, rh: number, rw: number): void;
+  f32_upsample_bilinear2d_backward(dy: Ptr, dx: Ptr, planes: number, h: number, w: number, oh: number, ow: number, rh: number, rw: number): void;
+  /** A conv layer's epilogue over [batch, c, hw]: z += bias[c] (per channel, kept), y = f(z); y may be z. */
+  f32_bias_channels_act(act: number, alpha: number, z: Ptr, bias: Ptr, y: Ptr, batch: number, c: number, hw: number): void;
+  /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]: a conv layer's bias gradient. */
+  f32_channel_sum(x: Ptr, out: Ptr, batch: number, c: number, hw: number, accumulate: Flag): void;
 }

@@ -1,5 +1,6 @@
 import { RuntimeError } from '../errors.js';
 import type { Arena, Tensor } from './memory.js';
+import type { Rng } from './rng.js';
 
 /** Activation ids, mirrored from assembly/activations.ts. */
 export const ACTIVATIONS = {
@@ -17,6 +18,26 @@ export type ActivationName = keyof typeof ACTIVATIONS;
 export const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { leakyRelu: 0.01, elu: 1 };
 
 export type GemmVariant = 'nn' | 'nt' | 'tn';
+
+/**
+ * A 2-D window over NCHW samples [c, h, w]: kernel kh×kw, stride, zero padding and dilation,
+ * and the output size oh×ow it produces (a conv's output, or a transposed conv's input).
+ */
+export interface ConvGeometry {
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
+}
 export type LossKind = 'mse' | 'l1' | 'bceLogits';
 
 /**
@@ -35,6 +56,26 @@ export class Kernels {
     const ex = this.arena.ex;
     const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
     f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
+  }
+
+  /** Floats taken by the panels of an [n×k] B (packNtPanels). */
+  ntPanelsSize(n: number, k: number): number {
+    return Math.ceil(n / 32) * 32 * k;
+  }
+
+  /** Packs B [n×k] into panels for gemmNtPanels; repack whenever B changes. */
+  packNtPanels(n: number, k: number, b: Tensor, panels: Tensor): void {
+    fits(b, n * k, 'packNtPanels B');
+    fits(panels, this.ntPanelsSize(n, k), 'packNtPanels panels');
+    this.arena.ex.f32_pack_nt_panels(n, k, b.offset, panels.offset);
+  }
+
+  /** gemm('nt', m, n, k, a, B, c) from B's panels: the same bits, faster for small m. */
+  gemmNtPanels(m: number, n: number, k: number, a: Tensor, panels: Tensor, c: Tensor, accumulate = false): void {
+    fits(a, m * k, 'gemm A');
+    fits(panels, this.ntPanelsSize(n, k), 'gemm panels');
+    fits(c, m * n, 'gemm C');
+    this.arena.ex.f32_gemm_nt_panels(m, n, k, a.offset, panels.offset, c.offset, accumulate ? 1 : 0);
   }
 
   /** z += bias (per column), then y = f(z): a dense layer's epilogue. y may be z. */
@@ -97,10 +138,210 @@ export class Kernels {
     this.arena.ex.f32_fill(n, value, x.offset);
   }
 
+  /** y += alpha·x. */
+  axpy(alpha: number, x: Tensor, y: Tensor, n = x.size): void {
+    fits(x, n, 'axpy x');
+    fits(y, n, 'axpy y');
+    this.arena.ex.f32_axpy(n, alpha, x.offset, y.offset);
+  }
+
+  copy(src: Tensor, dst: Tensor, n = src.size): void {
+    fits(src, n, 'copy src');
+    fits(dst, n, 'copy dst');
+    this.arena.ex.f32_copy(n, src.offset, dst.offset);
+  }
+
+  /** x = min(max(x, lo), hi), in place. */
+  clamp(x: Tensor, lo: number, hi: number, n = x.size): void {
+    fits(x, n, 'clamp x');
+    this.arena.ex.f32_clamp(n, lo, hi, x.offset);
+  }
+
+  /** y[i, j] += bias[j] for an [m×n] y. */
+  biasAdd(y: Tensor, bias: Tensor, m: number, n: number): void {
+    fits(y, m * n, 'biasAdd y');
+    fits(bias, n, 'biasAdd bias');
+    this.arena.ex.f32_bias_add(y.offset, bias.offset, m, n);
+  }
+
+  /** out = a ⊙ b. */
+  mul(a: Tensor, b: Tensor, out: Tensor, n: number): void {
+    for (const [t, w] of [[a, 'a'], [b, 'b'], [out, 'out']] as const) fits(t, n, `mul ${w}`);
+    this.arena.ex.f32_mul(n, a.offset, b.offset, out.offset);
+  }
+
+  /** Σ KL(N(μ, σ²) ‖ N(0, 1)) over n values; with gradients, gmu/glogvar = gscale·∂/∂(μ, log σ²). */
+  klNormal(mu: Tensor, logVar: Tensor, gmu: Tensor | null, glogVar: Tensor | null, n: number, gscale: number): number {
+    fits(mu, n, 'klNormal mu');
+    fits(logVar, n, 'klNormal logVar');
+    if (gmu) fits(gmu, n, 'klNormal gmu');
+    if (glogVar) fits(glogVar, n, 'klNormal glogVar');
+    if (!gmu !== !glogVar) throw new RuntimeError('klNormal: give both gradients or neither');
+    return this.arena.ex.f32_loss_kl_normal(mu.offset, logVar.offset, gmu ? gmu.offset : 0, glogVar ? glogVar.offset : 0, n, gscale);
+  }
+
+  /** Σ |z| over n values; with grad, grad += gscale·sign(z). */
+  penaltyL1(z: Tensor, grad: Tensor | null, n: number, gscale: number): number {
+    fits(z, n, 'penaltyL1 z');
+    if (grad) fits(grad, n, 'penaltyL1 grad');
+    return this.arena.ex.f32_penalty_l1(z.offset, grad ? grad.offset : 0, n, gscale);
+  }
+
+  /** weight·Σ_j KL(ρ ‖ colSum[j]/m) over n units; with d, d[j] = its gradient for each row. */
+  penaltyKlSparsity(colSum: Tensor, d: Tensor | null, n: number, m: number, rho: number, weight: number): number {
+    fits(colSum, n, 'penaltyKlSparsity colSum');
+    if (d) fits(d, n, 'penaltyKlSparsity d');
+    return this.arena.ex.f32_penalty_kl_sparsity(colSum.offset, d ? d.offset : 0, n, m, rho, weight);
+  }
+
+  // ---- noise (assembly/noise.ts): one call of rng's stream each ----
+
+  /** out = clamp(x + std·ε, lo, hi), ε ~ N(0, 1). */
+  corruptGaussian(rng: Rng, x: Tensor, out: Tensor, n: number, std: number, lo: number, hi: number): void {
+    fits(x, n, 'corruptGaussian x');
+    fits(out, n, 'corruptGaussian out');
+    this.arena.ex.f32_corrupt_gaussian(statePtr(rng), x.offset, out.offset, n, std, lo, hi);
+  }
+
+  /** out = x with each value zeroed with probability p. */
+  corruptMask(rng: Rng, x: Tensor, out: Tensor, n: number, p: number): void {
+    fits(x, n, 'corruptMask x');
+    fits(out, n, 'corruptMask out');
+    this.arena.ex.f32_corrupt_mask(statePtr(rng), x.offset, out.offset, n, p);
+  }
+
+  /** out = x with each value set to lo (probability p/2) or hi (p/2). */
+  corruptSaltPepper(rng: Rng, x: Tensor, out: Tensor, n: number, p: number, lo: number, hi: number): void {
+    fits(x, n, 'corruptSaltPepper x');
+    fits(out, n, 'corruptSaltPepper out');
+    this.arena.ex.f32_corrupt_salt_pepper(statePtr(rng), x.offset, out.offset, n, p, lo, hi);
+  }
+
+  /** Inverted dropout: mask = Bernoulli(1 − p)/(1 − p), y = x ⊙ mask. */
+  dropout(rng: Rng, x: Tensor, mask: Tensor, y: Tensor, n: number, p: number): void {
+    for (const [t, w] of [[x, 'x'], [mask, 'mask'], [y, 'y']] as const) fits(t, n, `dropout ${w}`);
+    this.arena.ex.f32_dropout(statePtr(rng), x.offset, mask.offset, y.offset, n, p);
+  }
+
+  /** eps ~ N(0, 1), z = μ + exp(½ log σ²)·eps. */
+  reparameterize(rng: Rng, mu: Tensor, logVar: Tensor, eps: Tensor, z: Tensor, n: number): void {
+    for (const [t, w] of [[mu, 'mu'], [logVar, 'logVar'], [eps, 'eps'], [z, 'z']] as const) fits(t, n, `reparameterize ${w}`);
+    this.arena.ex.f32_reparameterize(statePtr(rng), mu.offset, logVar.offset, eps.offset, z.offset, n);
+  }
+
+  /** dmu += dz; dlogVar += dz·eps·½·exp(½ log σ²). */
+  reparameterizeBackward(dz: Tensor, logVar: Tensor, eps: Tensor, dmu: Tensor, dlogVar: Tensor, n: number): void {
+    for (const [t, w] of [[dz, 'dz'], [logVar, 'logVar'], [eps, 'eps'], [dmu, 'dmu'], [dlogVar, 'dlogVar']] as const) {
+      fits(t, n, `reparameterizeBackward ${w}`);
+    }
+    this.arena.ex.f32_reparameterize_backward(dz.offset, logVar.offset, eps.offset, dmu.offset, dlogVar.offset, n);
+  }
+
   countNonFinite(x: Tensor, n = x.size): number {
     fits(x, n, 'countNonFinite x');
     return this.arena.ex.f32_count_nonfinite(n, x.offset);
   }
+
+  /**
+   * col = im2col(x [batch, c, h, w]), laid out per sample [batch, c·kh·kw, oh·ow] or, with
+   * `batched`, [c·kh·kw, batch·oh·ow]: one GEMM then covers the whole batch.
+   */
+  im2col(x: Tensor, col: Tensor, batch: number, g: ConvGeometry, batched = false): void {
+    fits(x, batch * g.c * g.h * g.w, 'im2col x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'im2col col');
+    const [rs, ss] = colStrides(batch, g, batched);
+    this.arena.ex.f32_im2col(x.offset, col.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, rs, ss);
+  }
+
+  /** x = (accumulate ? x : 0) + col2im(col): the adjoint of im2col (the same layouts). */
+  col2im(col: Tensor, x: Tensor, batch: number, g: ConvGeometry, batched = false, accumulate = false): void {
+    fits(x, batch * g.c * g.h * g.w, 'col2im x');
+    fits(col, batch * g.c * g.kh * g.kw * g.oh * g.ow, 'col2im col');
+    const [rs, ss] = colStrides(batch, g, batched);
+    this.arena.ex.f32_col2im(col.offset, x.offset, batch, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow,
+      rs, ss, accumulate ? 1 : 0);
+  }
+
+  /** dst [d1, d0, inner] = src [d0, d1, inner] with the outer axes swapped; no overlap. */
+  swapBlocks(src: Tensor, dst: Tensor, d0: number, d1: number, inner: number): void {
+    fits(src, d0 * d1 * inner, 'swapBlocks src');
+    fits(dst, d0 * d1 * inner, 'swapBlocks dst');
+    this.arena.ex.f32_swap_blocks(src.offset, dst.offset, d0, d1, inner);
+  }
+
+  /** Max pooling of `batch` samples; idx (i32) records each maximum's position in its plane. */
+  maxPool(x: Tensor, y: Tensor, idx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'maxPool x');
+    fits(y, planes * g.oh * g.ow, 'maxPool y');
+    fits(idx, planes * g.oh * g.ow, 'maxPool idx');
+    this.arena.ex.f32_maxpool2d(x.offset, y.offset, idx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  maxPoolBackward(dy: Tensor, idx: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'maxPoolBackward dy');
+    fits(idx, planes * g.oh * g.ow, 'maxPoolBackward idx');
+    fits(dx, planes * g.h * g.w, 'maxPoolBackward dx');
+    this.arena.ex.f32_maxpool2d_backward(dy.offset, idx.offset, dx.offset, planes, g.h, g.w, g.oh, g.ow);
+  }
+
+  avgPool(x: Tensor, y: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(x, planes * g.h * g.w, 'avgPool x');
+    fits(y, planes * g.oh * g.ow, 'avgPool y');
+    this.arena.ex.f32_avgpool2d(x.offset, y.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  avgPoolBackward(dy: Tensor, dx: Tensor, batch: number, g: ConvGeometry): void {
+    const planes = batch * g.c;
+    fits(dy, planes * g.oh * g.ow, 'avgPoolBackward dy');
+    fits(dx, planes * g.h * g.w, 'avgPoolBackward dx');
+    this.arena.ex.f32_avgpool2d_backward(dy.offset, dx.offset, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow);
+  }
+
+  /** Upsampling of `planes` [h×w] planes by integer factors fh, fw ('nearest' or 'bilinear'). */
+  upsample(mode: 'nearest' | 'bilinear', x: Tensor, y: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(x, planes * h * w, 'upsample x');
+    fits(y, planes * h * fh * w * fw, 'upsample y');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d(x.offset, y.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d(x.offset, y.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  upsampleBackward(mode: 'nearest' | 'bilinear', dy: Tensor, dx: Tensor, planes: number, h: number, w: number, fh: number, fw: number): void {
+    fits(dx, planes * h * w, 'upsampleBackward dx');
+    fits(dy, planes * h * fh * w * fw, 'upsampleBackward dy');
+    const ex = this.arena.ex;
+    if (mode === 'nearest') ex.f32_upsample_nearest2d_backward(dy.offset, dx.offset, planes, h, w, fh, fw);
+    else ex.f32_upsample_bilinear2d_backward(dy.offset, dx.offset, planes, h, w, h * fh, w * fw, 1 / fh, 1 / fw);
+  }
+
+  /** z [batch, c, hw] += bias[c] (per channel), then y = f(z): a conv layer's epilogue. y may be z. */
+  biasChannelsAct(act: number, alpha: number, z: Tensor, bias: Tensor, y: Tensor, batch: number, c: number, hw: number): void {
+    fits(z, batch * c * hw, 'biasChannelsAct z');
+    fits(y, batch * c * hw, 'biasChannelsAct y');
+    fits(bias, c, 'biasChannelsAct bias');
+    this.arena.ex.f32_bias_channels_act(act, alpha, z.offset, bias.offset, y.offset, batch, c, hw);
+  }
+
+  /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]. */
+  channelSum(x: Tensor, out: Tensor, batch: number, c: number, hw: number, accumulate = false): void {
+    fits(x, batch * c * hw, 'channelSum x');
+    fits(out, c, 'channelSum out');
+    this.arena.ex.f32_channel_sum(x.offset, out.offset, batch, c, hw, accumulate ? 1 : 0);
+  }
+}
+
+/** [rowStride, sampleStride] of a column matrix, per sample or batched (assembly/conv.ts). */
+function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {
+  const ohw = g.oh * g.ow;
+  return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
+}
+
+/** The generator's state block (rng.ts keeps it private; the noise kernels take its pointer). */
+function statePtr(rng: Rng): number {
+  return rng['state'].offset;
 }
 
 function fits(t: Tensor, need: number, what: string): void {

@@ -1,6 +1,14 @@
-import { instantiate } from '@assemblyscript/loader';
+// The one place that finds, checks and instantiates the WebAssembly core, in every runtime:
+// - no module given: the strict build is inlined (base64, src/runtime/wasm-bytes.ts), so Node,
+//   browsers, Deno and Bun need no fetch, no fs and no bundler configuration. The relaxed build
+//   lives in its own module (wasm-relaxed-bytes.ts), imported dynamically only when asked for, so
+//   it never weighs on an app that does not use it.
+// - a module given (`init({ module })`): where compiling from bytes is forbidden (Cloudflare
+//   Workers / workerd, Vercel Edge) the `.wasm` is imported as a module:
+//   `import wasm from 'latent-wasm/wasm'`. Bytes are accepted too.
+// No runtime sniffing: the same code path runs everywhere; only WebAssembly itself is probed.
 import { RuntimeError } from '../errors.js';
-import { STRICT_WASM_BASE64, RELAXED_WASM_BASE64 } from './wasm-bytes.js';
+import { STRICT_WASM_BASE64 } from './wasm-bytes.js';
 import type { CoreExports } from './abi.js';
 
 /** Which build of the core runs: `strict` (plain SIMD128, the same bits on every engine) or
@@ -9,7 +17,8 @@ export type SimdMode = 'strict' | 'relaxed';
 
 export interface InitOptions {
   /** A compiled module or its bytes. Needed where compiling from bytes is forbidden (Workers):
-   *  `import wasm from 'latent-wasm/wasm'; await init({ module: wasm })`. */
+   *  `import wasm from 'latent-wasm/wasm'; await init({ module: wasm })`. For the relaxed build
+   *  (`latent-wasm/wasm-relaxed`) say so: `init({ module, simd: 'relaxed' })`. */
   module?: WebAssembly.Module | BufferSource;
   /** Default 'strict'. 'relaxed' is used only if the engine validates relaxed SIMD. */
   simd?: SimdMode;
@@ -32,17 +41,31 @@ const RELAXED_PROBE = new Uint8Array([
   15, 253, 128, 2, 11,
 ]);
 
+/** Name of the custom section scripts/build-wasm.mjs appends to each build: 'strict' | 'relaxed'. */
+const BUILD_SECTION = 'latent-wasm:build';
+
 /** Which WebAssembly features this engine has. */
 export function detectFeatures(): { simd: boolean; relaxedSimd: boolean } {
   if (typeof WebAssembly !== 'object') return { simd: false, relaxedSimd: false };
   return { simd: WebAssembly.validate(SIMD_PROBE), relaxedSimd: WebAssembly.validate(RELAXED_PROBE) };
 }
 
-function decodeBase64(b64: string): Uint8Array {
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  // Uint8Array.fromBase64 (ES2026; recent browsers) is native; atob is everywhere else
+  const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  if (typeof fromBase64 === 'function') return fromBase64(b64);
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/** The build recorded in a module's custom section, or null for a module without one. */
+function buildOf(mod: WebAssembly.Module): SimdMode | null {
+  const [section] = WebAssembly.Module.customSections(mod, BUILD_SECTION);
+  if (!section) return null;
+  const name = String.fromCharCode(...new Uint8Array(section));
+  return name === 'strict' || name === 'relaxed' ? name : null;
 }
 
 /** Instantiates a fresh core. Most code wants `init()` + the shared Arena instead. */
@@ -52,8 +75,13 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
     throw new RuntimeError(`init: options.simd must be 'strict' or 'relaxed', got ${String(simd)}`);
   }
   const features = detectFeatures();
+  if (typeof WebAssembly !== 'object') {
+    throw new RuntimeError('latent-wasm needs WebAssembly; this engine does not provide it');
+  }
   if (!features.simd) {
-    throw new RuntimeError('latent-wasm needs WebAssembly SIMD (128-bit); this engine does not support it');
+    throw new RuntimeError(
+      'latent-wasm needs WebAssembly SIMD (the fixed-width 128-bit "simd128" feature); this engine does not support it',
+    );
   }
   if (simd === 'relaxed' && !features.relaxedSimd) {
     throw new RuntimeError(
@@ -61,11 +89,25 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
         '(Node 20 needs --experimental-wasm-relaxed-simd); use the default strict build',
     );
   }
-  const source = options.module ?? decodeBase64(simd === 'relaxed' ? RELAXED_WASM_BASE64 : STRICT_WASM_BASE64);
   let instance: WebAssembly.Instance;
   try {
-    ({ instance } = await instantiate<Record<string, unknown>>(source as WebAssembly.Module, {}));
+    let source = options.module;
+    if (source === undefined) {
+      source = simd === 'relaxed' ? decodeBase64((await import('./wasm-relaxed-bytes.js')).RELAXED_WASM_BASE64) : decodeBase64(STRICT_WASM_BASE64);
+    }
+    const mod = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    const build = buildOf(mod);
+    if (build !== null && build !== simd) {
+      throw new RuntimeError(
+        `init: the module given is the ${build} build of latent-wasm, but simd: '${simd}' was asked for; ` +
+          `pass init({ module, simd: '${build}' }) or the ${simd} build ('latent-wasm/${simd === 'strict' ? 'wasm' : 'wasm-relaxed'}')`,
+      );
+    }
+    // The core imports nothing (stub runtime, no asserts, no abort). @assemblyscript/loader is
+    // not used: it would offer the host's Math and Date to the module and adds weight for nothing.
+    instance = await WebAssembly.instantiate(mod, {});
   } catch (e) {
+    if (e instanceof RuntimeError) throw e;
     throw new RuntimeError(`init: could not instantiate the WebAssembly core: ${(e as Error).message}`);
   }
   const exports = instance.exports as unknown as CoreExports & { memory: WebAssembly.Memory };

@@ -67,9 +67,10 @@ export class Arena {
       this.top += bytes;
       const short = this.top - this.memory.buffer.byteLength;
       if (short > 0) {
-        try {
-          this.memory.grow(Math.ceil(short / PAGE));
-        } catch {
+        // grow geometrically (by half the current size, at least 1 MiB): building a model makes
+        // dozens of allocations, and each grow costs a copy-free but not free remap
+        const need = Math.ceil(short / PAGE);
+        if (!this.grow(Math.max(need, (this.memory.buffer.byteLength / PAGE) >> 1, 16)) && !this.grow(need)) {
           this.top -= bytes;
           throw new RuntimeError(`out of WebAssembly memory: could not grow to ${this.top + bytes} bytes`);
         }
@@ -145,6 +146,15 @@ export class Arena {
     let n = 0;
     for (const t of this.live.values()) n += t.bytes;
     return n;
+  }
+
+  private grow(pages: number): boolean {
+    try {
+      this.memory.grow(pages);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private u8(): Uint8Array {

@@ -1,0 +1,327 @@
+import { InputError } from '../errors.js';
+import { checkInt, checkNumber, toRows, type Matrix } from '../data.js';
+import type { LossKind } from '../runtime/kernels.js';
+import type { Tensor } from '../runtime/memory.js';
+import { Rng, checkSeed } from '../runtime/rng.js';
+import { checkInit, type InitName } from '../nn/init.js';
+import { Dense, Sequential, type Param } from '../nn/layers.js';
+import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
+import { ModelBase } from './base.js';
+import { activationSpec, checkLayers, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
+
+export interface VAEConfig {
+  inputSize: number;
+  /** Widths of the encoder trunk's hidden layers (before the μ and log σ² heads). Default [400]. */
+  hidden?: number[];
+  latentSize: number;
+  /** Widths of the decoder's hidden layers; default `hidden` reversed. */
+  decoderHidden?: number[];
+  /** Hidden layers' activation. Default 'relu'. */
+  activation?: Activation;
+  /** Default 'sigmoid'. */
+  outputActivation?: Activation;
+  /** The architecture as data: `encoder` is the trunk (the heads are implied by latentSize),
+   *  `decoder` maps latentSize to inputSize and ends with a dense layer. */
+  layers?: LayersDescription;
+  /** Reconstruction term, summed over features: 'bce' (sigmoid output) or 'mse'. Default from the output. */
+  loss?: 'bce' | 'mse';
+  /** Weight of the KL term (β-VAE). Default 1. */
+  beta?: number;
+  /** KL warm-up: β rises linearly from 0 to `beta` over this many training steps. Default 0 (off). */
+  klWarmupSteps?: number;
+  optimizer?: OptimizerConfig | OptimizerName;
+  seed?: number;
+  init?: InitName;
+}
+
+export interface ResolvedVAEConfig {
+  inputSize: number;
+  latentSize: number;
+  layers: LayersDescription;
+  loss: 'bce' | 'mse';
+  beta: number;
+  klWarmupSteps: number;
+  optimizer: ResolvedOptimizer;
+  seed: number;
+  init: InitName;
+}
+
+/** Seed offset of the generator that draws ε for evaluation, restarted at every evaluation. */
+const EVAL_SEED_OFFSET = 0x5eed;
+
+/**
+ * A variational autoencoder (Kingma & Welling, "Auto-Encoding Variational Bayes", 2014): an
+ * encoder trunk with heads for μ and log σ², z = μ + exp(½ log σ²)·ε with ε drawn in the core,
+ * and a decoder. The loss per sample is the reconstruction term (BCE or squared error summed
+ * over features) + β·KL(N(μ, σ²) ‖ N(0, I)), averaged over the batch; −ELBO is the same with β = 1.
+ * Parameter names follow PyTorch's usual VAE module: encoder.{i}, mu, logvar, decoder.{i}.
+ */
+export class VAE extends ModelBase<ResolvedVAEConfig> {
+  readonly kind: string = 'vae';
+  override readonly metricNames: readonly string[] = ['negElbo', 'reconstruction', 'kl'];
+  readonly encoder: Sequential;
+  readonly muHead: Dense;
+  readonly logVarHead: Dense;
+  readonly decoder: Sequential;
+  private readonly lossKind: LossKind;
+  /** ε for evaluation comes from here, restarted from the same state before each pass. */
+  private readonly evalRng: Rng;
+  private readonly evalRngStart: Uint32Array;
+  private grad: Tensor | null = null;
+  private eps: Tensor | null = null;
+  private z: Tensor | null = null;
+  private gmu: Tensor | null = null;
+  private glogvar: Tensor | null = null;
+
+  constructor(config: VAEConfig) {
+    super(resolveVAEConfig(config));
+    const c = this.config;
+    this.lossKind = c.loss === 'bce' ? 'bceLogits' : 'mse';
+    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
+    const trunkOut = [this.encoder.outSize];
+    const headsNeedGrad = c.layers.encoder.length > 0;
+    this.muHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'mu', headsNeedGrad);
+    this.logVarHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'logvar', headsNeedGrad);
+    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
+    this.encoder.init(this.rng, c.init);
+    this.muHead.init(this.rng, c.init);
+    this.logVarHead.init(this.rng, c.init);
+    this.decoder.init(this.rng, c.init);
+    this.evalRng = new Rng(this.arena, c.seed + EVAL_SEED_OFFSET);
+    this.evalRngStart = this.evalRng.getState();
+    this.ready();
+  }
+
+  /** The KL weight the next training step uses (β during and after warm-up). */
+  get currentBeta(): number {
+    const { beta, klWarmupSteps } = this.config;
+    if (klWarmupSteps <= 0) return beta;
+    return beta * Math.min(1, (this.optimizer.step + 1) / klWarmupSteps);
+  }
+
+  /** μ of q(z|x), rows × latentSize; with { logVar: true }, { mu, logVar }. */
+  encode(x: Matrix): Float32Array;
+  encode(x: Matrix, options: { logVar: true }): { mu: Float32Array; logVar: Float32Array };
+  encode(x: Matrix, options: { logVar?: boolean } = {}): Float32Array | { mu: Float32Array; logVar: Float32Array } {
+    this.alive();
+    if (typeof options !== 'object' || options === null) throw new InputError('encode options must be an object like { logVar: true }');
+    const data = toRows(x, this.inputSize, 'x');
+    const L = this.latentSize;
+    const mu = new Float32Array(data.rows * L);
+    const logVar = options.logVar ? new Float32Array(data.rows * L) : null;
+    this.chunks(data, (xb, rows, start) => {
+      this.encodeRows(xb, rows);
+      mu.set(this.arena.f32(this.muHead.output).subarray(0, rows * L), start * L);
+      logVar?.set(this.arena.f32(this.logVarHead.output).subarray(0, rows * L), start * L);
+    });
+    return logVar ? { mu, logVar } : mu;
+  }
+
+  /** n samples decoded from z ~ N(0, I), rows × inputSize. With a seed, from a fresh generator
+   *  (the model's own is untouched); without, from the model's generator. */
+  sample(n: number, options: { seed?: number } = {}): Float32Array {
+    this.alive();
+    checkInt(n, 'n', 1);
+    if (typeof options !== 'object' || options === null) throw new InputError('sample options must be an object like { seed: 1 }');
+    if (options.seed !== undefined) checkSeed(options.seed, 'seed');
+    const rng = options.seed === undefined ? this.rng : new Rng(this.arena, options.seed);
+    const z = this.arena.alloc(n * this.latentSize);
+    try {
+      rng.normal(z, 0, 1);
+      return this.decode(this.arena.read(z));
+    } finally {
+      this.arena.release(z);
+      if (rng !== this.rng) rng.dispose();
+    }
+  }
+
+  /**
+   * Decodings along the straight line between the codes (μ) of two inputs a and b (one row of
+   * inputSize each): `steps` rows (≥ 2), the first decoding μ(a), the last μ(b).
+   */
+  interpolate(a: Matrix | readonly number[], b: Matrix | readonly number[], steps: number): Float32Array {
+    this.alive();
+    checkInt(steps, 'steps', 2);
+    const one = (v: unknown, what: string) => {
+      const r = toRows(isRow(v) ? [v as number[]] : v, this.inputSize, what);
+      if (r.rows !== 1) throw new InputError(`${what} must be one row of ${this.inputSize} values; got ${r.rows} rows`);
+      return r.data;
+    };
+    const ra = one(a, 'a');
+    const rb = one(b, 'b');
+    const L = this.latentSize;
+    const mu = this.encode(concat(ra, rb));
+    const z = new Float32Array(steps * L);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let j = 0; j < L; j++) z[s * L + j] = mu[j] + t * (mu[L + j] - mu[j]);
+    }
+    return this.decode(z);
+  }
+
+  /**
+   * Per sample, in nats: loss (reconstruction + β·KL), negElbo (reconstruction + KL),
+   * reconstruction and kl. ε is sampled from a generator restarted for every call, so the same x
+   * gives the same numbers and training is not disturbed.
+   */
+  evaluate(x: Matrix): { loss: number; negElbo: number; reconstruction: number; kl: number } {
+    this.alive();
+    const data = toRows(x, this.inputSize, 'x');
+    this.beginEval();
+    let loss = 0;
+    let rec = 0;
+    let kl = 0;
+    this.chunks(data, (xb, rows) => {
+      loss += this.evalStep(xb, rows) * rows;
+      rec += this.lastMetrics[1] * rows;
+      kl += this.lastMetrics[2] * rows;
+    });
+    const n = data.rows;
+    return { loss: loss / n, negElbo: (rec + kl) / n, reconstruction: rec / n, kl: kl / n };
+  }
+
+  params(): Param[] {
+    return [...this.encoder.params(), ...this.muHead.params(), ...this.logVarHead.params(), ...this.decoder.params()];
+  }
+
+  beginEval(): void {
+    this.evalRng.setState(this.evalRngStart);
+  }
+
+  // ---- ModelBase ----
+
+  protected get decoderNet(): Sequential {
+    return this.decoder;
+  }
+
+  /** Deterministic reconstruction: decode(μ). */
+  protected reconstructRows(x: Tensor, rows: number): Tensor {
+    this.encodeRows(x, rows);
+    return this.decoder.forward(this.muHead.output, rows, false);
+  }
+
+  protected computeGradients(x: Tensor, rows: number): number {
+    const n = rows * this.latentSize;
+    const beta = this.currentBeta;
+    const h = this.encoder.forward(x, rows, true);
+    const mu = this.muHead.forward(h, rows, true);
+    const lv = this.logVarHead.forward(h, rows, true);
+    this.k.reparameterize(this.rng, mu, lv, this.eps!, this.z!, n);
+    this.decoder.forward(this.z!, rows, true);
+    const rec = this.recLoss(x, rows, this.grad) / rows;
+    const kl = this.k.klNormal(mu, lv, this.gmu, this.glogvar, n, beta / rows) / rows;
+    const dz = this.decoder.backward(this.grad!, rows, this.lossKind === 'bceLogits')!;
+    this.k.reparameterizeBackward(dz, lv, this.eps!, this.gmu!, this.glogvar!, n);
+    const dhMu = this.muHead.backward(this.gmu!, rows, true);
+    const dhLv = this.logVarHead.backward(this.glogvar!, rows, true);
+    if (dhMu && dhLv) {
+      this.k.axpy(1, dhLv, dhMu, rows * this.encoder.outSize);
+      this.encoder.backward(dhMu, rows);
+    }
+    return this.record(rec, kl, beta);
+  }
+
+  protected computeLoss(x: Tensor, rows: number): number {
+    const n = rows * this.latentSize;
+    this.encodeRows(x, rows);
+    const mu = this.muHead.output;
+    const lv = this.logVarHead.output;
+    this.k.reparameterize(this.evalRng, mu, lv, this.eps!, this.z!, n);
+    this.decoder.forward(this.z!, rows, false);
+    const rec = this.recLoss(x, rows, null) / rows;
+    const kl = this.k.klNormal(mu, lv, null, null, n, 0) / rows;
+    return this.record(rec, kl, this.config.beta);
+  }
+
+  protected allocBuffers(rows: number): void {
+    const a = this.arena;
+    this.encoder.reserve(rows);
+    this.muHead.reserve(rows);
+    this.logVarHead.reserve(rows);
+    this.decoder.reserve(rows);
+    const n = rows * this.latentSize;
+    this.grad = a.alloc(rows * this.inputSize);
+    this.eps = a.alloc(n);
+    this.z = a.alloc(n);
+    this.gmu = a.alloc(n);
+    this.glogvar = a.alloc(n);
+  }
+
+  protected releaseModelBuffers(): void {
+    for (const t of [this.grad, this.eps, this.z, this.gmu, this.glogvar]) if (t) this.arena.release(t);
+    this.grad = this.eps = this.z = this.gmu = this.glogvar = null;
+  }
+
+  protected disposeLayers(): void {
+    this.encoder.dispose();
+    this.muHead.dispose();
+    this.logVarHead.dispose();
+    this.decoder.dispose();
+    this.evalRng.dispose();
+  }
+
+  // ---- internals ----
+
+  private encodeRows(x: Tensor, rows: number): void {
+    const h = this.encoder.forward(x, rows, false);
+    this.muHead.forward(h, rows, false);
+    this.logVarHead.forward(h, rows, false);
+  }
+
+  /** The reconstruction term summed over the batch; with grad, its gradient divided by rows. */
+  private recLoss(target: Tensor, rows: number, grad: Tensor | null): number {
+    const last = this.decoder.last;
+    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
+    return this.k.loss(this.lossKind, pred, target, grad, rows * this.inputSize, 1 / rows);
+  }
+
+  private record(rec: number, kl: number, beta: number): number {
+    this.lastMetrics[0] = rec + kl;
+    this.lastMetrics[1] = rec;
+    this.lastMetrics[2] = kl;
+    return rec + beta * kl;
+  }
+}
+
+function isRow(v: unknown): boolean {
+  return (Array.isArray(v) && (v.length === 0 || typeof v[0] === 'number')) || false;
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function resolveVAEConfig(config: VAEConfig): ResolvedVAEConfig {
+  if (typeof config !== 'object' || config === null) throw new InputError('the VAE config must be an object');
+  const inputSize = checkInt(config.inputSize, 'inputSize', 1);
+  const latentSize = checkInt(config.latentSize, 'latentSize', 1);
+  let layers: LayersDescription;
+  if (config.layers !== undefined) {
+    if (typeof config.layers !== 'object' || config.layers === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
+    layers = { encoder: checkLayers(config.layers.encoder, 'layers.encoder'), decoder: checkLayers(config.layers.decoder, 'layers.decoder') };
+    const out = lastDense(layers.decoder, 'layers.decoder');
+    if (out.units !== inputSize) throw new InputError(`layers.decoder must end with ${inputSize} units (inputSize); got ${out.units}`);
+  } else {
+    const hidden = widths(config.hidden ?? [400], 'hidden');
+    const decoderHidden = widths(config.decoderHidden ?? [...hidden].reverse(), 'decoderHidden');
+    const act = activationSpec(config.activation ?? 'relu', 'activation');
+    const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
+    layers = {
+      encoder: hidden.map((u) => dense(u, act)),
+      decoder: [...decoderHidden.map((u) => dense(u, act)), dense(inputSize, output)],
+    };
+  }
+  const loss = resolveLoss(config.loss, lastDense(layers.decoder, 'layers.decoder').activation);
+  if (loss !== 'bce' && loss !== 'mse') throw new InputError(`the VAE's loss must be 'bce' or 'mse'; got '${loss}'`);
+  const beta = checkNumber(config.beta ?? 1, 'beta', 0);
+  const klWarmupSteps = checkInt(config.klWarmupSteps ?? 0, 'klWarmupSteps', 0);
+  const seed = config.seed ?? 0;
+  checkSeed(seed);
+  if (seed + EVAL_SEED_OFFSET > Number.MAX_SAFE_INTEGER) throw new InputError(`seed must be at most ${Number.MAX_SAFE_INTEGER - EVAL_SEED_OFFSET}`);
+  const init = config.init ?? 'glorotUniform';
+  checkInit(init);
+  return { inputSize, latentSize, layers, loss, beta, klWarmupSteps, optimizer: resolveOptimizer(config.optimizer), seed, init };
+}

@@ -1,0 +1,68 @@
+// The Worker fixture bundled as a wrangler-style bundler would: 'latent-wasm' resolved from
+// node_modules and bundled; 'latent-wasm/wasm' resolved through the package's `exports` map to
+// its .wasm file, which stays a separate module (the runtime compiles it at deploy time).
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface WorkerBundle {
+  dir: string;
+  /** Files of the worker: worker.js (ES module), latent.wasm (wasm module), model.bin (data). */
+  worker: string;
+  wasm: string;
+  model: string;
+}
+
+export async function bundleWorker(appDir: string, outName: string, model: Uint8Array): Promise<WorkerBundle> {
+  const { build } = await import('vite');
+  const dir = join(appDir, outName);
+  mkdirSync(dir, { recursive: true });
+  let wasmPath: string | undefined;
+  await build({
+    root: appDir,
+    configFile: false,
+    logLevel: 'warn',
+    plugins: [
+      {
+        name: 'worker-modules',
+        enforce: 'pre',
+        async resolveId(id, importer) {
+          if (id === './model.bin') return { id: './model.bin', external: true };
+          if (id === 'latent-wasm/wasm') {
+            const r = await this.resolve(id, importer, { skipSelf: true });
+            if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
+            wasmPath = r.id;
+            return { id: './latent.wasm', external: true };
+          }
+          return null;
+        },
+      },
+    ],
+    build: {
+      outDir: dir,
+      emptyOutDir: true,
+      minify: true,
+      target: 'es2022',
+      lib: { entry: join(appDir, 'worker.mjs'), formats: ['es'], fileName: 'worker' },
+      // one file: the relaxed chunk (never loaded here) is inlined rather than split
+      rollupOptions: { output: { codeSplitting: false } },
+    },
+  });
+  if (!wasmPath) throw new Error('the worker did not import latent-wasm/wasm');
+  copyFileSync(wasmPath, join(dir, 'latent.wasm'));
+  writeFileSync(join(dir, 'model.bin'), model);
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (services = [(name = "main", worker = .worker)]);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "latent.wasm", wasm = embed "latent.wasm"),
+    (name = "model.bin", data = embed "model.bin"),
+  ],
+  compatibilityDate = "2025-01-01",
+);
+`,
+  );
+  return { dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin') };
+}
