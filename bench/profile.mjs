@@ -10,11 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { init, Autoencoder } from '../dist/index.js';
-import { arena } from '../dist/runtime/context.js';
-import { Kernels } from '../dist/runtime/kernels.js';
-import { stage } from '../dist/train/fit.js';
-import { CARD, ROOT, mnistBatch } from './lib/common.mjs';
+import { readFileSync } from 'node:fs';
+import { CARD, ROOT, internals, mnistBatch, stage } from './lib/common.mjs';
 
 const args = process.argv.slice(2);
 const argOf = (name) => {
@@ -23,30 +20,37 @@ const argOf = (name) => {
 };
 
 if (args.includes('--cold-child')) {
-  // Phases of init() in a fresh process, done by hand the way load.ts does them.
+  // A fresh process. 'lib': the library's own path, phase by phase. 'raw': what init() does
+  // underneath on Node 20 (no Uint8Array.fromBase64): atob + a charCodeAt loop, compile, instantiate.
+  const mode = args[args.indexOf('--cold-child') + 1];
   const t0 = performance.now();
-  const { STRICT_WASM_BASE64 } = await import('../dist/runtime/wasm-bytes.js');
-  const t1 = performance.now();
-  const bin = atob(STRICT_WASM_BASE64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const t2 = performance.now();
-  const mod = await WebAssembly.compile(bytes);
-  const t3 = performance.now();
-  const inst = await WebAssembly.instantiate(mod, { env: { abort() {} } });
-  const t4 = performance.now();
-  const { instantiate } = await import('@assemblyscript/loader');
-  const t5 = performance.now();
-  await instantiate(mod, {});
-  const t6 = performance.now();
-  const idx = await import('../dist/index.js');
-  const t7 = performance.now();
-  await idx.init();
-  const t8 = performance.now();
-  process.stdout.write(JSON.stringify({
-    importWasmBytesJs: t1 - t0, decodeBase64: t2 - t1, compile: t3 - t2, instantiate: t4 - t3,
-    importLoader: t5 - t4, loaderInstantiate: t6 - t5, importIndexRest: t7 - t6, initAfterWarm: t8 - t7, exports: Object.keys(inst.exports).length,
-  }));
+  if (mode === 'lib') {
+    const { init, Autoencoder } = await import('../dist/index.js');
+    const t1 = performance.now();
+    await init();
+    const t2 = performance.now();
+    const ae = new Autoencoder(CARD);
+    const t3 = performance.now();
+    ae.reconstruct(new Float32Array(784).fill(0.5));
+    const t4 = performance.now();
+    ae.reconstruct(new Float32Array(784).fill(0.25));
+    const t5 = performance.now();
+    process.stdout.write(JSON.stringify({ importDist: t1 - t0, init: t2 - t1, model: t3 - t2, firstInference: t4 - t3, secondInference: t5 - t4, modelMiB: ae.arena.bytesInUse() / 2 ** 20 }));
+  } else {
+    const b64 = readFileSync(join(ROOT, 'build', 'latent.wasm')).toString('base64');
+    const t1 = performance.now();
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    const t2 = performance.now();
+    const mod = await WebAssembly.compile(bytes);
+    const t3 = performance.now();
+    await WebAssembly.instantiate(mod, {});
+    const t4 = performance.now();
+    const fast = Buffer.from(b64, 'base64');
+    const t5 = performance.now();
+    process.stdout.write(JSON.stringify({ decodeBase64AtobLoop: t2 - t1, decodeBase64Buffer: t5 - t4, compile: t3 - t2, instantiate: t4 - t3, wasmBytes: fast.length }));
+  }
   process.exit(0);
 }
 
@@ -59,9 +63,9 @@ const say = (...a) => {
 const simd = argOf('simd') ?? 'strict';
 const startedAt = new Date().toISOString();
 const load0 = loadavg().map((l) => +l.toFixed(2));
+const { init, Autoencoder } = await import('../dist/index.js');
 await init({ simd });
-const A = arena();
-const K = new Kernels(A);
+const { A, K } = internals(Autoencoder);
 const x = mnistBatch(256);
 const out = { simd, node: process.version };
 
@@ -161,13 +165,12 @@ for (const b of [64, 256]) {
   const ae = new Autoencoder(CARD);
   ae.reserve(b);
   const xb = A.alloc(b * 784);
-  const rows = { data: x.subarray(0, b * 784), rows: b, width: 784 };
   const step = () => {
-    stage(A, xb, rows, null, 0, b);
+    stage(A, xb, x, b);
     ae.trainStep(xb, b);
   };
   const r = breakdown(`training step, batch ${b} (${simd})`, step, b === 64 ? 200 : 60, b);
-  const stageUs = timeIt(() => stage(A, xb, rows, null, 0, b), 200) * 1000;
+  const stageUs = timeIt(() => stage(A, xb, x, b), 200) * 1000;
   say(`   of the JS part: staging the batch (stage(), a ${(b * 784 * 4 / 1024).toFixed(0)} KiB copy) ${stageUs.toFixed(1)} µs`);
   r.stageUs = stageUs;
   // allocation per step: V8's sampling heap profiler (every ~32 bytes) over 300 steps, by call
@@ -235,15 +238,22 @@ for (const n of [50176, 200704, 435536, 2 * 1024 * 1024]) {
 
 // ---- cold start phases (fresh processes) ----
 {
-  const runs = [];
-  for (let i = 0; i < 9; i++) {
-    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--cold-child'], { encoding: 'utf8', cwd: ROOT });
-    if (r.status === 0) runs.push(JSON.parse(r.stdout));
+  out.cold = {};
+  for (const mode of ['lib', 'raw']) {
+    const runs = [];
+    for (let i = 0; i < 9; i++) {
+      const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--cold-child', mode], { encoding: 'utf8', cwd: ROOT });
+      if (r.status === 0) runs.push(JSON.parse(r.stdout));
+      else throw new Error(r.stderr);
+    }
+    const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[runs.length >> 1];
+    out.cold[mode] = Object.fromEntries(Object.keys(runs[0]).map((k) => [k, med(k)]));
   }
-  const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[runs.length >> 1];
-  out.cold = Object.fromEntries(Object.keys(runs[0]).map((k) => [k, med(k)]));
-  say('\n== cold start phases (median of 9 fresh processes, ms)');
-  for (const [k, v] of Object.entries(out.cold)) say(`   ${k.padEnd(20)} ${typeof v === 'number' ? v.toFixed(2) : v}`);
+  say('\n== cold start phases (medians of 9 fresh processes each, ms)');
+  for (const [mode, o] of Object.entries(out.cold)) {
+    say(`   ${mode === 'lib' ? 'the library: import dist, init(), new Autoencoder(card), reconstruct(1 row)' : 'underneath init(): the strict .wasm'}`);
+    for (const [k, v] of Object.entries(o)) say(`     ${k.padEnd(22)} ${v.toFixed(2)}`);
+  }
 }
 
 const json = argOf('json');

@@ -11,14 +11,12 @@
 // Each implementation runs in its own child process (bench/suite.mjs), one after the other, never
 // two at once. Medians (tinybench p50) after warm-up. Timings are evidence, never assertions.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { init, Autoencoder, detectFeatures } from '../dist/index.js';
-import { arena } from '../dist/runtime/context.js';
-import { stage } from '../dist/train/fit.js';
-import { CARD, PARAM_NAMES, ROOT, layersWithWeights, mnistBatch } from './lib/common.mjs';
+import { CARD, PARAM_NAMES, ROOT, internals, layersWithWeights, mnistBatch, stage } from './lib/common.mjs';
 import { denseStackOnnx } from './lib/onnx.mjs';
 
 const args = process.argv.slice(2);
@@ -84,13 +82,14 @@ const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
   }
   add('out1', ae.reconstruct(x.subarray(0, 784)));
   add('out256', ae.reconstruct(x));
+  const { A } = internals(Autoencoder);
   const firstLoss = (b) => {
     const m = new Autoencoder(CARD);
     m.reserve(b);
-    const xb = arena().alloc(b * 784);
-    stage(arena(), xb, { data: x.subarray(0, b * 784), rows: b, width: 784 }, null, 0, b);
+    const xb = A.alloc(b * 784);
+    stage(A, xb, x, b);
     const l = m.trainStep(xb, b);
-    arena().release(xb);
+    A.release(xb);
     m.dispose();
     return l;
   };
@@ -167,8 +166,10 @@ const size = (f) => {
   const b = readFileSync(join(ROOT, f));
   return { bytes: statSync(join(ROOT, f)).size, gzip: gzipSync(b, { level: 9 }).length };
 };
-const sizes = { strict: size('build/latent.wasm'), relaxed: size('build/latent-relaxed.wasm'), wasmBytesJs: size('dist/runtime/wasm-bytes.js') };
-console.log(`  .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} gzip), relaxed ${sizes.relaxed.bytes} B; both inlined as base64 in dist/runtime/wasm-bytes.js = ${sizes.wasmBytesJs.bytes} B`);
+const distJs = ['dist/index.js', ...readdirSync(join(ROOT, 'dist', 'chunks')).map((f) => `dist/chunks/${f}`)];
+const sizes = { strict: size('build/latent.wasm'), relaxed: size('build/latent-relaxed.wasm'), distJs: Object.fromEntries(distJs.map((f) => [f, size(f)])) };
+const distLine = Object.entries(sizes.distJs).map(([f, s]) => `${f} ${s.bytes} B`).join(', ');
+console.log(`  .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} gzip), relaxed ${sizes.relaxed.bytes} B; the JS bundle (base64 bytes inlined): ${distLine}`);
 rmSync(dir, { recursive: true, force: true });
 
 // ---- table ----
@@ -281,7 +282,7 @@ ${targetLines.join('\n')}
 ${notes.join('\n')}
 - Training peers: TF.js is the stock \`tf.sequential\` + \`trainOnBatch\` (Adam 1e-3, binaryCrossentropy); ANCHORS.md also lists a hand-tuned TF.js WASM loop (explicit transposes) at 5,193 / 8,488 samples/s (batch 64 / 256), not rerun here.
 - "fit() epoch" is ours only: \`Autoencoder.fit\` over the training split, shuffled, batch 64 (staging, shuffling and event-loop yields included).
-- .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} B gzip), relaxed ${sizes.relaxed.bytes} B (${sizes.relaxed.gzip} B gzip); both are inlined as base64 in dist/runtime/wasm-bytes.js (${sizes.wasmBytesJs.bytes} B).
+- .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} B gzip), relaxed ${sizes.relaxed.bytes} B (${sizes.relaxed.gzip} B gzip); inlined as base64 in the JS bundle: ${distLine} (the relaxed bytes in a chunk loaded only by init({ simd: 'relaxed' })).
 ${cold ? Object.entries(cold).filter(([, c]) => typeof c === 'object').map(([k, c]) => `- Cold start ${k} (median of ${c.runs} processes): import ${c.importMs.toFixed(1)} ms, init ${c.initMs.toFixed(1)} ms, model ${c.modelMs.toFixed(1)} ms, first inference ${c.inferMs.toFixed(1)} ms; the script started ${c.nodeStartMs.toFixed(0)} ms into the process. TF.js and ours build a freshly initialised model, ORT loads the .onnx file written from our weights.`).join('\n') : ''}
 `;
   writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);

@@ -44,9 +44,9 @@ function fingerprint(c) {
   return { sum: s, first: c[0], last: c[c.length - 1] };
 }
 
-async function gemmRow(id, section, list) {
+async function gemmRow(id, section, list, make = impl.gemm) {
   const inputs = list.map(([v, m, n, k], i) => ({ a: seeded(m * k, 11 + i), b: seeded(k * n, 97 + i) }));
-  const g = await impl.gemm(list, inputs);
+  const g = await make(list, inputs);
   const t = await measure(() => g.run(), quick, clock);
   const flops = list.reduce((s, [, m, n, k]) => s + 2 * m * n * k, 0);
   const check = fingerprint(g.result(list.length - 1));
@@ -61,7 +61,11 @@ if (sections.has('gemm') && impl.gemm) {
   }
 }
 if (sections.has('card') && impl.gemm) {
-  for (const [v, b] of CARD_GEMM_SETS.filter(([, b]) => !quick || b < 256)) await gemmRow(`card gemm ${v}, batch ${b}`, 'card', cardGemms(v, b).map((s) => [v, ...s]));
+  for (const [v, b] of CARD_GEMM_SETS.filter(([, b]) => !quick || b < 256)) {
+    await gemmRow(`card gemm ${v}, batch ${b}`, 'card', cardGemms(v, b).map((s) => [v, ...s]));
+    // ours only: what Dense.forward runs for inference up to 32 rows (weights packed once)
+    if (v === 'nt' && b === 1 && impl.gemmPanels) await gemmRow(`card gemm nt, batch 1, packed W`, 'card', cardGemms(v, b).map((s) => [v, ...s]), impl.gemmPanels);
+  }
 }
 
 if (sections.has('elementwise') && impl.elementwise) {

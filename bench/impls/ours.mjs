@@ -2,10 +2,7 @@
 // f32_act_forward/backward, the Adam update of Optimizer.apply, Autoencoder.trainStep after
 // staging a batch (what fit() does per batch) and Autoencoder.reconstruct (the public API).
 import { init, Autoencoder } from '../../dist/index.js';
-import { arena } from '../../dist/runtime/context.js';
-import { ACTIVATIONS, Kernels } from '../../dist/runtime/kernels.js';
-import { stage } from '../../dist/train/fit.js';
-import { CARD } from '../lib/common.mjs';
+import { ACT, CARD, internals, stage } from '../lib/common.mjs';
 
 let A, K;
 
@@ -13,8 +10,7 @@ export const label = (opts) => `latent-wasm (${opts.simd ?? 'strict'} SIMD)`;
 
 export async function setup(opts) {
   await init({ simd: opts.simd ?? 'strict' });
-  A = arena();
-  K = new Kernels(A);
+  ({ A, K } = internals(Autoencoder));
 }
 
 function tensor(values) {
@@ -37,17 +33,36 @@ export function gemm(list, inputs) {
   };
 }
 
+/** Batch-1 inference path of Dense.forward: W packed once into panels, then gemm nt from them. */
+export function gemmPanels(list, inputs) {
+  const ops = list.map(([v, m, n, k], i) => {
+    const b = tensor(inputs[i].b);
+    const panels = A.alloc(K.ntPanelsSize(n, k));
+    K.packNtPanels(n, k, b, panels);
+    return { m, n, k, a: tensor(inputs[i].a), b, panels, c: A.alloc(m * n) };
+  });
+  return {
+    run() {
+      for (const o of ops) K.gemmNtPanels(o.m, o.n, o.k, o.a, o.panels, o.c);
+    },
+    result: (i) => A.read(ops[i].c),
+    dispose() {
+      for (const o of ops) for (const t of [o.a, o.b, o.panels, o.c]) A.release(t);
+    },
+  };
+}
+
 export function elementwise(kind, x, dy) {
   const n = x.length;
   const tx = tensor(x);
   const ty = A.alloc(n);
   const tdy = tensor(dy);
   const tdx = A.alloc(n);
-  const relu = ACTIVATIONS.relu;
+  const relu = ACT.relu;
   K.actForward(relu, 0, tx, ty, n);
   const run = {
     relu: () => K.actForward(relu, 0, tx, ty, n),
-    sigmoid: () => K.actForward(ACTIVATIONS.sigmoid, 0, tx, ty, n),
+    sigmoid: () => K.actForward(ACT.sigmoid, 0, tx, ty, n),
     reluBackward: () => K.actBackward(relu, 0, tx, ty, tdy, tdx, n),
   }[kind];
   return { run, result: () => A.read(kind === 'reluBackward' ? tdx : ty), dispose: () => [tx, ty, tdy, tdx].forEach((t) => A.release(t)) };
@@ -65,10 +80,9 @@ export function train(batch, x) {
   const ae = new Autoencoder(CARD);
   ae.reserve(batch);
   const xb = A.alloc(batch * 784);
-  const rows = { data: x.subarray(0, batch * 784), rows: batch, width: 784 };
   let loss = NaN;
   const run = () => {
-    stage(A, xb, rows, null, 0, batch);
+    stage(A, xb, x, batch);
     loss = ae.trainStep(xb, batch);
   };
   return {
@@ -76,7 +90,7 @@ export function train(batch, x) {
     firstLoss() {
       const fresh = new Autoencoder(CARD);
       fresh.reserve(batch);
-      stage(A, xb, rows, null, 0, batch);
+      stage(A, xb, x, batch);
       const l = fresh.trainStep(xb, batch);
       fresh.dispose();
       return l;

@@ -133,6 +133,21 @@ export function maxAbsDiff(a, b) {
  * so every task is warmed up first. A first probe call sizes the run: slow tasks (scalar GEMM at
  * 1024³ takes seconds) get a few iterations instead of the full time budget.
  */
+/**
+ * dist/ is a bundle that exports only the public API; the arena and the Kernels wrapper (what
+ * every layer calls: argument checks + one export call) are reached through a model's fields, as
+ * the library's own layers hold them. Activation ids mirror src/runtime/kernels.ts ACTIVATIONS.
+ */
+export const ACT = { relu: 1, sigmoid: 4 };
+export function internals(Autoencoder) {
+  const model = new Autoencoder({ inputSize: 4, latentSize: 2 });
+  return { A: model.arena, K: model.k, model };
+}
+/** What fit()'s stage() does for an unshuffled batch: copy the rows into the staging tensor. */
+export function stage(A, xb, x, rows, width = 784) {
+  A.f32(xb).set(x.subarray(0, rows * width));
+}
+
 /** CPU time of this process in ms (user + system, all threads): on a machine shared with other
  *  jobs it leaves out the time slices the scheduler gives them (bench/run.mjs --clock cpu). */
 export function cpuNow() {

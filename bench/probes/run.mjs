@@ -6,10 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { init } from '../../dist/index.js';
-import { arena } from '../../dist/runtime/context.js';
-import { Kernels } from '../../dist/runtime/kernels.js';
-import { ROOT } from '../lib/common.mjs';
+import { init, Autoencoder } from '../../dist/index.js';
+import { ROOT, internals } from '../lib/common.mjs';
 
 const relaxed = process.argv.includes('--relaxed-child');
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -51,8 +49,7 @@ export function probe_mr(): i32 { return MR; }
 }
 const load = async (f) => (await WebAssembly.instantiate(readFileSync(join(dir, f)), { env: { abort() {} } })).instance.exports;
 await init(relaxed ? { simd: 'relaxed' } : {});
-const A = arena();
-const K = new Kernels(A);
+const { A, K } = internals(Autoencoder);
 const build = relaxed ? 'relaxed' : 'strict';
 
 // ---- 1. the GEMM micro-kernel alone vs the library's GEMM ----
