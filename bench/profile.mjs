@@ -221,6 +221,13 @@ for (const b of [64, 256]) {
   ae.dispose();
 }
 
+// ---- batch-256 inference ----
+{
+  const ae = new Autoencoder(CARD);
+  out.infer256 = breakdown(`inference, batch 256: reconstruct() (${simd})`, () => ae.reconstruct(x), 200, 256);
+  ae.dispose();
+}
+
 // ---- bandwidth references (sum of squares reads n floats; relu reads + writes) ----
 out.bandwidth = [];
 say('\n== bandwidth of simple kernels by working-set size');
