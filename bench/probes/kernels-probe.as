@@ -1,4 +1,4 @@
-// Probe kernels for the profile's recommendations (compiled by bench/probes/run.mjs next to a copy
+// AssemblyScript (copied to kernels.ts and compiled by bench/probes/run.mjs next to a copy
 // of assembly/math.ts; never part of the library). Measured against the library's own exports.
 import { exp_f32x4, log1p_f32x4 } from './math';
 
