@@ -94,7 +94,10 @@ export class Kernels {
 
   /** dx = dy ⊙ f'(x), from the pre-activation x and output y; dx may be dy. */
   actBackward(act: number, alpha: number, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, n: number): void {
-    for (const [t, w] of [[x, 'x'], [y, 'y'], [dy, 'dy'], [dx, 'dx']] as const) fits(t, n, `actBackward ${w}`);
+    fits(x, n, 'actBackward x');
+    fits(y, n, 'actBackward y');
+    fits(dy, n, 'actBackward dy');
+    fits(dx, n, 'actBackward dx');
     this.arena.ex.f32_act_backward(act, alpha, x.offset, y.offset, dy.offset, dx.offset, n);
   }
 
