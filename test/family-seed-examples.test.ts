@@ -7,8 +7,10 @@ import { mnist } from './helpers/mnist.js';
 
 await init();
 
-// Measured here: 0.03953 (Glorot init, seed 0) and 0.03964 (init 'pytorch'): about 1.3% above
-// PyTorch's 0.03904, not below it. The bound allows 2.5%; see the family report.
+// Measured here, 50 epochs: seed 0 0.03953 (init 'pytorch': 0.03964); seeds 1, 2, 3: 0.03903,
+// 0.03968, 0.03838 — mean of the four 0.03916, against PyTorch's single run 0.03904. The seed
+// spread (±1.7%) is larger than the gap, so this pins parity rather than a win: the bound is
+// PyTorch's figure plus that spread (2.5%), and seed 0 stays 1.3% above PyTorch's own seed.
 const R2_BOUND = 0.04;
 
 test('R2: 784-32-784 (ReLU, sigmoid, BCE), Adadelta lr 1 ρ 0.95 ε 1e-6, batch 256, 50 epochs: held-out MSE near PyTorch 0.03904', async () => {
