@@ -32,25 +32,35 @@ function installed() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Installs the pinned runtimes unless present; resolves to the tools directory. */
-export async function installRuntimes() {
-  if (installed()) return toolsDir;
-  mkdirSync(toolsDir, { recursive: true });
-  const lock = join(toolsDir, '.lock');
+/**
+ * Runs `fn` holding the directory lock `<dir>/<name>.lock`, so parallel test workers take turns;
+ * a lock older than `staleMs` belongs to a dead process and is broken.
+ */
+export async function withLock(dir, name, fn, staleMs = 600_000) {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, `${name}.lock`);
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      // another process installs; a lock older than 10 minutes belongs to a dead one
       try {
-        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+        if (Date.now() - statSync(lock).mtimeMs > staleMs) rmSync(lock, { recursive: true, force: true });
       } catch {}
-      await sleep(500);
-      if (installed()) return toolsDir;
+      await sleep(200);
     }
   }
   try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Installs the pinned runtimes unless present; resolves to the tools directory. */
+export async function installRuntimes() {
+  if (installed()) return toolsDir;
+  return withLock(toolsDir, 'install', () => {
     if (!installed()) {
       writeFileSync(
         join(toolsDir, 'package.json'),
@@ -67,10 +77,8 @@ export async function installRuntimes() {
       }
       writeFileSync(join(toolsDir, 'installed.json'), JSON.stringify(PINNED));
     }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-  return toolsDir;
+    return toolsDir;
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withLock as sharedLock } from '../../scripts/install-runtimes.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const runtimesDir = join(root, '.runtimes');
@@ -49,28 +50,9 @@ function sourceKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` while holding a directory lock (stale after 5 minutes). */
-export async function withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
-  mkdirSync(runtimesDir, { recursive: true });
-  const lock = join(runtimesDir, `${name}.lock`);
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
-      } catch {}
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+/** Runs `fn` holding a directory lock in .runtimes/ (stale after 5 minutes). */
+export function withLock<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  return sharedLock(runtimesDir, name, fn, 300_000);
 }
 
 /** The packed package, unpacked into a fixture app (built once per source state). */
