@@ -56,8 +56,14 @@ export function f32_loss_mse(pred: usize, target: usize, grad: usize, n: i32, gs
   return sqErr(pred, target, grad, n, gscale * 2.0);
 }
 
-/** Σ |p − t|; grad = gscale·sign(p − t), 0 where p == t (and NaN where p − t is NaN). */
-export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+/**
+ * Σ |a − b| (b taken as 0 without `withB`); if grad ≠ 0, grad = (or += with `accumulate`)
+ * gscale·sign(a − b): 0 where a == b, NaN where a − b is NaN. The sum of absolute differences is
+ * taken in f64. One body for the L1 loss and the L1 activity penalty; the flags are constants
+ * at each call, so the inlined loops carry no branches for them.
+ */
+// @ts-ignore: decorator
+@inline function absDiffSum(a: usize, b: usize, withB: bool, grad: usize, n: i32, gscale: f32, accumulate: bool): f64 {
   const gp = f32x4.splat(gscale);
   const gn = f32x4.splat(-gscale);
   const zero = f32x4.splat(0.0);
@@ -66,28 +72,34 @@ export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gsc
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const p = v128.load(pred + o);
-    const t = v128.load(target + o);
+    const p = v128.load(a + o);
+    const t = withB ? v128.load(b + o) : zero;
     acc0 = f64x2.add(acc0, f64x2.abs(f64x2.sub(lo64(p), lo64(t))));
     acc1 = f64x2.add(acc1, f64x2.abs(f64x2.sub(hi64(p), hi64(t))));
     if (grad != 0) {
       const d = f32x4.sub(p, t);
       const g = v128.bitselect(gp, v128.bitselect(gn, f32x4.mul(d, zero), f32x4.lt(d, zero)), f32x4.gt(d, zero));
-      v128.store(grad + o, g);
+      v128.store(grad + o, accumulate ? f32x4.add(v128.load(grad + o), g) : g);
     }
   }
   let tail: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const p = load<f32>(pred + o);
-    const t = load<f32>(target + o);
+    const p = load<f32>(a + o);
+    const t: f32 = withB ? load<f32>(b + o) : 0;
     tail += abs<f64>(<f64>p - <f64>t);
     if (grad != 0) {
       const d = p - t;
-      store<f32>(grad + o, select<f32>(gscale, select<f32>(-gscale, d * 0.0, d < 0), d > 0));
+      const g = select<f32>(gscale, select<f32>(-gscale, d * 0.0, d < 0), d > 0);
+      store<f32>(grad + o, accumulate ? load<f32>(grad + o) + g : g);
     }
   }
   return total(acc0, acc1, tail);
+}
+
+/** Σ |p − t|; grad = gscale·sign(p − t), 0 where p == t (and NaN where p − t is NaN). */
+export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+  return absDiffSum(pred, target, /* withB */ true, grad, n, gscale, /* accumulate */ false);
 }
 
 /**
@@ -199,30 +211,7 @@ export function f32_loss_kl_normal(mu: usize, logvar: usize, gmu: usize, glogvar
  * gradient the layers above already wrote; sign(0) = 0).
  */
 export function f32_penalty_l1(z: usize, grad: usize, n: i32, gscale: f32): f64 {
-  const gp = f32x4.splat(gscale);
-  const gn = f32x4.splat(-gscale);
-  const zero = f32x4.splat(0.0);
-  let acc0 = f64x2.splat(0);
-  let acc1 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const v = v128.load(z + o);
-    acc0 = f64x2.add(acc0, f64x2.abs(lo64(v)));
-    acc1 = f64x2.add(acc1, f64x2.abs(hi64(v)));
-    if (grad != 0) {
-      const s = v128.bitselect(gp, v128.bitselect(gn, zero, f32x4.lt(v, zero)), f32x4.gt(v, zero));
-      v128.store(grad + o, f32x4.add(v128.load(grad + o), s));
-    }
-  }
-  let tail: f64 = 0;
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(z + o);
-    tail += abs<f64>(<f64>v);
-    if (grad != 0) store<f32>(grad + o, load<f32>(grad + o) + select<f32>(gscale, select<f32>(-gscale, 0.0, v < 0), v > 0));
-  }
-  return total(acc0, acc1, tail);
+  return absDiffSum(z, 0, /* withB */ false, grad, n, gscale, /* accumulate */ true);
 }
 
 /** Bounds on the mean activation ρ̂ in the KL sparsity penalty, so its logs stay finite. */

@@ -8,7 +8,7 @@ import { arena } from '../src/runtime/context.js';
 import { Kernels } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
 import { Sequential, type Dense, type Param } from '../src/nn/layers.js';
-import { centralDiff, refForward, type RefLayer } from './helpers/reference-nn.js';
+import { centralDiff, refForward, refLayers, type RefLayer } from './helpers/reference-nn.js';
 import { expectAllClose, randomArray } from './helpers/reference.js';
 import type { Tensor } from '../src/runtime/memory.js';
 
@@ -148,16 +148,7 @@ describe('dropout', () => {
   });
 });
 
-function toRef(layers: Dense[]): RefLayer[] {
-  return layers.map((l) => ({
-    w: Float64Array.from(a.f32(l.weight.value)),
-    b: Float64Array.from(a.f32(l.bias.value)),
-    inSize: l.inSize,
-    outSize: l.outSize,
-    activation: l.spec.activation,
-    alpha: l.alpha,
-  }));
-}
+const toRef = (layers: Dense[]): RefLayer[] => refLayers(a, layers);
 
 /** Compares every parameter gradient with the finite differences of f over the f64 copies. */
 function checkParams(params: Param[], layers: RefLayer[], f: () => number, what: string): void {

@@ -6,24 +6,14 @@ import { arena } from '../src/runtime/context.js';
 import { Kernels, type ActivationName, type LossKind } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
 import { Dense, Sequential, type DenseSpec } from '../src/nn/layers.js';
-import { centralDiff, refForward, refLoss, type RefLayer } from './helpers/reference-nn.js';
+import { centralDiff, refForward, refLayers, refLoss, type RefLayer } from './helpers/reference-nn.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
 
 const dense = (units: number, activation: ActivationName): DenseSpec => ({ type: 'dense', units, activation });
 
-function toRef(seq: Sequential): RefLayer[] {
-  const a = arena();
-  return (seq.layers as Dense[]).map((l) => ({
-    w: Float64Array.from(a.f32(l.weight.value)),
-    b: Float64Array.from(a.f32(l.bias.value)),
-    inSize: l.inSize,
-    outSize: l.outSize,
-    activation: l.spec.activation,
-    alpha: l.alpha,
-  }));
-}
+const toRef = (seq: Sequential): RefLayer[] => refLayers(arena(), seq.layers as Dense[]);
 
 const HIDDEN: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu'];
 const CASES: { act: ActivationName; out: ActivationName; loss: LossKind }[] = [

@@ -22,10 +22,6 @@ export class Rng {
     this.arena.ex.f32_rand_normal(this.state.offset, out.offset, n, mean, std);
   }
 
-  bernoulli(out: Tensor, p: number, n = out.size): void {
-    this.arena.ex.f32_rand_bernoulli(this.state.offset, out.offset, n, p);
-  }
-
   /** Writes a random permutation of 0..n−1 into the (i32) tensor out. */
   permutation(out: Tensor, n = out.size): void {
     this.arena.ex.rand_permutation(this.state.offset, out.offset, n);

@@ -1,5 +1,7 @@
 // A plain float64 JS dense network: the independent reference for the core's layers and losses.
 import type { ActivationName } from '../../src/runtime/kernels.js';
+import type { Arena } from '../../src/runtime/memory.js';
+import type { Dense } from '../../src/nn/layers.js';
 
 export const f64Activation: Record<ActivationName, (x: number, alpha: number) => number> = {
   linear: (x) => x,
@@ -59,4 +61,16 @@ export function centralDiff(f: () => number, arr: Float64Array, i: number, eps =
   const down = f();
   arr[i] = old;
   return (up - down) / (2 * eps);
+}
+
+/** Float64 copies of dense layers' weights, as the reference network's layers. */
+export function refLayers(arena: Arena, layers: readonly Dense[]): RefLayer[] {
+  return layers.map((l) => ({
+    w: Float64Array.from(arena.f32(l.weight.value)),
+    b: Float64Array.from(arena.f32(l.bias.value)),
+    inSize: l.inSize,
+    outSize: l.outSize,
+    activation: l.spec.activation,
+    alpha: l.alpha,
+  }));
 }
