@@ -79,3 +79,42 @@ export function checkNumber(v: unknown, what: string, min = -Infinity, max = Inf
   }
   return v;
 }
+
+/**
+ * Rejects any own key of `options` that is not in `allowed`, naming it and the nearest valid key
+ * (so `batch_size` suggests `batchSize`). `what` names the options object in the message.
+ */
+export function checkKeys(options: object, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const near = nearest(key, allowed);
+    const hint = near === undefined ? '' : `did you mean '${near}'? `;
+    throw new InputError(`${what}.${key} is not an option; ${hint}expected one of ${allowed.join(', ')}`);
+  }
+}
+
+/** The entry of `candidates` closest to `key` (case and _/- ignored), if reasonably close. */
+function nearest(key: string, candidates: readonly string[]): string | undefined {
+  const fold = (s: string): string => s.toLowerCase().replace(/[_-]/g, '');
+  const k = fold(key);
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(k.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(k, fold(c));
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
