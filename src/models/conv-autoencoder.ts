@@ -1,11 +1,10 @@
 import { checkInt } from '../data.js';
 import { InputError, ShapeError } from '../errors.js';
-import { ACTIVATIONS, type ActivationName } from '../runtime/kernels.js';
 import type { InitName } from '../nn/init.js';
 import type { LayerSpec } from '../nn/layers.js';
 import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
 import { Autoencoder, type AutoencoderConfig } from './autoencoder.js';
-import type { Activation, LayersDescription, LossName } from './spec.js';
+import { activationSpec, type Activation, type LayersDescription, type LossName } from './spec.js';
 import type { NormalizeOption } from './normalizer.js';
 
 export interface ConvAutoencoderConfig {
@@ -59,19 +58,6 @@ export class ConvAutoencoder extends Autoencoder {
   }
 }
 
-function act(a: Activation): { activation: ActivationName; alpha?: number } {
-  if (typeof a === 'object' && a !== null) return { activation: a.type, alpha: a.alpha };
-  return { activation: a };
-}
-
-function checkActivation(a: unknown, what: string): Activation {
-  const name = typeof a === 'object' && a !== null ? (a as { type: unknown }).type : a;
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
-    throw new InputError(`${what} must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
-  }
-  return a as Activation;
-}
-
 /** The ConvAutoencoder options resolved into a layers description and defaults. */
 export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the ConvAutoencoder config must be an object');
@@ -96,9 +82,9 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
   const k = checkInt(config.kernelSize ?? 3, 'kernelSize', 1);
   const s = checkInt(config.stride ?? 2, 'stride', 1);
   const p = checkInt(config.padding ?? Math.floor(k / 2), 'padding', 0);
-  const hidden = act(checkActivation(config.activation ?? 'relu', 'activation'));
-  const latent = act(checkActivation(config.latentActivation ?? 'linear', 'latentActivation'));
-  const output = act(checkActivation(config.outputActivation ?? 'sigmoid', 'outputActivation'));
+  const hidden = activationSpec(config.activation ?? 'relu', 'activation');
+  const latent = activationSpec(config.latentActivation ?? 'linear', 'latentActivation');
+  const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
 
   // spatial sizes after each conv: n → ⌊(n + 2p − k)/s⌋ + 1
   const sizes: [number, number][] = [[h, w]];
