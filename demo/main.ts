@@ -113,7 +113,7 @@ function captions(c: Captions): void {
   }
   const a = c.anomaly;
   const n = (v: number) => v.toLocaleString('en-US');
-  $('score-name').textContent = a.rule ? `held-out digits by score; threshold from ${a.rule}` : 'held-out digits by reconstruction error (MSE per pixel)';
+  $('score-name').textContent = `held-out digits by score (MSE per pixel); threshold from ${a.rule}`;
   $('flagged').textContent =
     `Threshold ${a.threshold.toPrecision(3)}: ${n(a.flagged)} of ${n(a.total)} held-out digits flagged (${((100 * a.flagged) / a.total).toFixed(1)}%)` +
     (a.most.length ? `; most often ${a.most.map(([d, k]) => `${d}s (${k})`).join(', ')}.` : '.');

@@ -64,8 +64,8 @@ export interface Captions {
     total: number;
     /** The digits flagged most often: [digit, count]. */
     most: [number, number][];
-    /** The calibrate() call behind the threshold, when the library has a detector. */
-    rule?: string;
+    /** The calibrate() call behind the threshold. */
+    rule: string;
   };
 }
 

@@ -156,17 +156,11 @@ function meanStd(xy: Float32Array, c: number): [number, number] {
   return [mean, Math.sqrt(sq / n)];
 }
 
-type Detector = {
-  calibrate(x: Float32Array, rule: { quantile: number }): unknown;
-  detect(x: Float32Array): { scores: Float32Array; flags: Uint8Array; threshold: number };
-};
-
 /** What the views show, kept to redraw on resize or when the threshold moves. */
 interface ViewData {
   reconstructions: Float32Array;
   codes: Float32Array;
   twoD: boolean;
-  scores: Float32Array;
   vae?: { grid: Float32Array; samples: Float32Array; interpolation: Float32Array };
   restored?: Float32Array;
   summary?: string;
@@ -182,7 +176,6 @@ function computeViews(): ViewData {
     reconstructions: m.reconstruct(shown!),
     codes: project(codes, L, ax),
     twoD: L <= 2,
-    scores: m.reconstructionError(d.test),
   };
   if (m instanceof VAE) {
     // the decoded plane spanned by the two axes, over mean ± 2σ of the held-out codes on each
@@ -259,32 +252,19 @@ function drawViews(): void {
     grid('samples', v.vae.samples, SAMPLES);
     grid('interp', v.vae.interpolation, STEPS);
   }
-  const anomaly = drawAnomaly(v);
+  const anomaly = drawAnomaly();
   post({ type: 'views', captions: { twoD: v.twoD, latentSize: model!.latentSize, summary: v.summary, anomaly } });
 }
 
 /** Histogram with the threshold, and the most unusual held-out digits (flagged ones outlined). */
-function drawAnomaly(v: ViewData): Captions['anomaly'] {
+function drawAnomaly(): Captions['anomaly'] {
   const d = digits!;
-  let scores = v.scores;
-  let threshold: number;
-  let flags: Uint8Array;
-  let rule: string | undefined;
-  const detector = model as unknown as Partial<Detector>;
-  if (typeof detector.calibrate === 'function' && typeof detector.detect === 'function') {
-    // issue 10's detector: the threshold is the training scores' quantile, saved with the model
-    detector.calibrate(d.train, { quantile });
-    const r = detector.detect(d.test);
-    ({ scores, flags, threshold } = r);
-    rule = `calibrate(training digits, { quantile: ${quantile} })`;
-  } else {
-    // the held-out scores' quantile (linear interpolation between order statistics)
-    const sorted = scores.slice().sort();
-    const pos = (sorted.length - 1) * quantile;
-    const lo = Math.floor(pos);
-    threshold = sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
-    flags = scores.map((s) => (s > threshold ? 1 : 0)) as unknown as Uint8Array;
-  }
+  // issue 10's detector: the threshold is a quantile of the training digits' scores (saved with
+  // the model), and detect() flags the held-out digits scoring above it
+  const m = model!;
+  m.calibrate(d.train, { quantile });
+  const { scores, flags, threshold } = m.detect(d.test);
+  const rule = `calibrate(training digits, { quantile: ${quantile} })`;
   if (ready('hist')) histogram(target('hist'), scores, threshold, 'reconstruction error (MSE per pixel)');
   const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
   const top = order.slice(0, RANKED);

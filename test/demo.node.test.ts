@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -19,6 +20,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demo = join(root, 'demo');
 const artifacts = join(root, 'test', 'artifacts');
 const KB = 1024;
+let digits: ReturnType<typeof loadMnist> | null = null;
+const mnist = () => (digits ??= loadMnist());
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serve>>;
@@ -71,16 +74,36 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
-/** Trains the chosen model for one epoch; returns the curve and the long tasks seen meanwhile. */
+/**
+ * The renderer main thread's tasks in a Chrome trace: the longest wall time and the longest CPU
+ * time (`tdur`) of one task. On a loaded machine a task can wait for a core well past 50 ms of
+ * wall time while doing a millisecond of work; the CPU time tells the page's own work apart.
+ */
+function mainThreadTasks(trace: Buffer): { count: number; worstWallMs: number; worstCpuMs: number } {
+  type Event = { ph: string; name: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } };
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: Event[] }).traceEvents;
+  const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const tasks = events.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && main.has(`${e.pid}:${e.tid}`));
+  return {
+    count: tasks.length,
+    worstWallMs: Math.max(0, ...tasks.map((t) => (t.dur ?? 0) / 1000)),
+    worstCpuMs: Math.max(0, ...tasks.map((t) => (t.tdur ?? Infinity) / 1000)),
+  };
+}
+
+/** Trains the chosen model for one epoch; returns the curve and the main thread's long tasks
+ *  meanwhile (longtask observer) with a trace of its tasks. */
 async function trainOneEpoch(page: Page, model: string) {
   await page.selectOption('#model', model);
   await page.fill('#epochs', '1');
   const t0 = await page.evaluate(() => performance.now());
+  await browser.startTracing(page, { categories: ['toplevel'] });
   await page.click('#start');
   await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.phase === 'done', null, { timeout: 60_000 });
+  const tasks = mainThreadTasks(await browser.stopTracing());
   // the last views message follows 'done' by at most one message
   await page.waitForTimeout(200);
-  return page.evaluate((start) => {
+  const run = await page.evaluate((start) => {
     const w = window as unknown as { __demo: DemoState; __longtasks: { start: number; duration: number }[] };
     return {
       state: w.__demo,
@@ -88,6 +111,7 @@ async function trainOneEpoch(page: Page, model: string) {
       progress: document.getElementById('progress-text')!.innerText,
     };
   }, t0);
+  return { ...run, tasks };
 }
 
 /** Pixel variance of every canvas the page shows (a blank or one-colour canvas gives 0), read
@@ -108,16 +132,26 @@ function expectTrained(run: Awaited<ReturnType<typeof trainOneEpoch>>) {
   expect(val.at(-1)!).toBeLessThan(val[0] * 0.8);
   expect(train.at(-1)!).toBeLessThan(train[0]);
   expect(run.progress).toMatch(/^Epoch 1\/1 · batch (\d+)\/\1\n[\d,]+ samples\/s · loss /);
-  console.log(run.state.slowestMessageMs, JSON.stringify(run.longtasks));
-  expect(run.longtasks).toEqual([]);
-  expect(run.state.slowestMessageMs).toBeLessThan(50);
+  // The 50 ms bound on the main thread while training. The longtask observer measures wall time;
+  // on a machine with more runnable threads than cores a task that works for a millisecond can
+  // wait past 50 ms for a core (seen here at load 13-22 on 2 cores: long tasks of 50-145 ms whose
+  // CPU time was at most 7 ms). So where the machine is not overloaded the observer must see no
+  // long task at all, and everywhere no task of the main thread may work for 50 ms (its CPU
+  // time in the trace); the page's message handlers (timed in wall time) are held to the bound
+  // where the observer is.
+  expect(run.tasks.count).toBeGreaterThan(0);
+  expect(run.tasks.worstCpuMs).toBeLessThan(50);
+  if (loadavg()[0] < cpus().length) {
+    expect(run.longtasks).toEqual([]);
+    expect(run.state.slowestMessageMs).toBeLessThan(50);
+  }
   return val;
 }
 
 describe('the demo page, built and served statically, in Chromium', () => {
   test('the digits file holds the project split, bit for bit', () => {
     const d = decodeDigits(new Uint8Array(gunzipSync(readFileSync(join(demo, 'public', 'mnist-digits.bin')))));
-    const ref = loadMnist();
+    const ref = mnist();
     const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     expect(d.train.length).toBe(ref.train.length);
     expect(d.test.length).toBe(ref.test.length);
@@ -149,7 +183,7 @@ describe('the demo page, built and served statically, in Chromium', () => {
       // the same run in Node gives the same held-out loss, to the bit
       await init();
       const ref = new Autoencoder({ inputSize: 784, hidden: [256], latentSize: 32, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 0 });
-      const { train, test } = loadMnist();
+      const { train, test } = mnist();
       await ref.fit(train, { epochs: 1, batchSize: 64 });
       expect(aeVal.at(-1)).toBe(ref.evaluate(test).loss);
       ref.dispose();
@@ -161,11 +195,15 @@ describe('the demo page, built and served statically, in Chromium', () => {
       const vaeCanvases = await canvasVariances(page);
       expect(vaeCanvases.map((c) => c.id).sort()).toEqual(['grid', 'hist', 'interp', 'loss', 'ranked', 'recon', 'samples', 'scatter']);
       for (const c of vaeCanvases) expect(c.variance, c.id).toBeGreaterThan(100);
-      console.log(
-        `demo: slowest main-thread message handler while training ${ae.state.slowestMessageMs.toFixed(1)} ms (AE), ` +
-          `${vae.state.slowestMessageMs.toFixed(1)} ms (VAE); long tasks: ${ae.longtasks.length + vae.longtasks.length}; ` +
-          `${ae.progress} | ${vae.progress}`,
-      );
+      for (const [name, run] of [['Autoencoder', ae], ['VAE', vae]] as const) {
+        console.log(
+          `demo, ${name} epoch: main thread ${run.tasks.count} tasks, the longest ${run.tasks.worstWallMs.toFixed(1)} ms wall / ` +
+            `${run.tasks.worstCpuMs.toFixed(1)} ms CPU; long tasks observed ${run.longtasks.length}` +
+            (run.longtasks.length ? ` (up to ${Math.max(...run.longtasks.map((t) => t.duration))} ms)` : '') +
+            `; slowest message handler ${run.state.slowestMessageMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; ` +
+            run.progress.replace('\n', ' · '),
+        );
+      }
       expect(errors).toEqual([]);
     } finally {
       await page.close();
