@@ -11,7 +11,7 @@ const MUTED = '#7b8794';
 const GRIDLINE = '#e4e7eb';
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
-type Ctx = OffscreenCtx;
+type Ctx = OffscreenCanvasRenderingContext2D;
 
 /** The page's canvas on its CSS box (`width` × `height`) at the device's pixel ratio. */
 export interface Target {

@@ -28,6 +28,9 @@ let model: AnyModel | null = null;
 let kind: ModelKind = 'autoencoder';
 let settings: Settings | null = null;
 let epochsDone = 0;
+/** Batches trained since the model was made: the loss curves' x (epochs) grows with it, also
+ *  across a pause in the middle of an epoch. */
+let stepsDone = 0;
 let quantile = 0.95;
 let training: Promise<void> | null = null;
 let controller: AbortController | null = null;
@@ -73,6 +76,11 @@ function noisyCopy(x: Float32Array, std: number): Float32Array {
     const n = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
     return Math.min(1, Math.max(0, v + std * n));
   });
+}
+
+function noiseStd(): number {
+  const noise = model instanceof Autoencoder ? model.config.noise : undefined;
+  return noise?.type === 'gaussian' ? noise.std : settings?.noiseStd ?? 0.3;
 }
 
 function lossName(m: AnyModel): string {
@@ -333,6 +341,7 @@ function adopt(m: AnyModel, s: Settings): void {
   kind = KINDS[m.kind];
   settings = s;
   epochsDone = 0;
+  stepsDone = 0;
   curve = [];
   lossLabel = lossName(m);
   clearAll();
@@ -353,6 +362,7 @@ async function train(): Promise<void> {
     return;
   }
   controller = new AbortController();
+  const before = epochsDone; // a resumed run's epochs count on from the completed ones
   const rows = d.train.length / 784;
   const batches = Math.ceil(rows / s.batchSize);
   const trainEvery = Math.max(1, Math.round(batches / 25));
@@ -373,8 +383,8 @@ async function train(): Promise<void> {
       rateStart = now;
       rateRows = 0;
     }
-    const epoch = epochsDone + logs.epoch;
-    const x = epoch - 1 + (logs.batch + 1) / logs.batches;
+    const epoch = before + logs.epoch;
+    const x = ++stepsDone / logs.batches;
     const done = logs.batch + 1;
     const points: CurvePoint[] = [];
     if (done % trainEvery === 0 || done === logs.batches) {

@@ -117,7 +117,7 @@ async function trainOneEpoch(page: Page, model: string) {
 /** Pixel variance of every canvas the page shows (a blank or one-colour canvas gives 0), read
  *  back by the worker that draws them. */
 async function canvasVariances(page: Page) {
-  const visible = await page.evaluate(() => [...document.querySelectorAll('canvas')].filter((c) => c.offsetParent !== null).map((c) => c.id));
+  const visible = await page.evaluate(() => Array.from(document.querySelectorAll('canvas')).filter((c) => c.offsetParent !== null).map((c) => c.id));
   const variances = await page.evaluate(() => (window as unknown as { __demo: { inspect(): Promise<Record<string, number>> } }).__demo.inspect());
   return visible.map((id) => ({ id, variance: variances[id] }));
 }
