@@ -54,7 +54,7 @@ import { saveFile, loadFile } from 'latent-wasm/node';
 import { kernels, KERNELS, ACTIVATIONS, type KernelName } from 'latent-wasm/internal';
 import { readFileSync } from 'node:fs';
 
-const wasm: Uint8Array<ArrayBuffer> = readFileSync(new URL(import.meta.resolve('latent-wasm/wasm'))) as Uint8Array<ArrayBuffer>;
+const wasm = readFileSync(new URL(import.meta.resolve('latent-wasm/wasm')));
 const options: InitOptions = { module: wasm, simd: 'strict' };
 const features: { simd: boolean; relaxedSimd: boolean } = detectFeatures();
 await init(features.simd ? options : {});
