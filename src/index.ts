@@ -30,6 +30,7 @@ export {
 } from './models/autoencoder.js';
 export { VAE, type VAEConfig, type ResolvedVAEConfig } from './models/vae.js';
 export { loadModel, type AnyModel } from './io/load-model.js';
+export { toOnnx, type OnnxOptions } from './io/onnx.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
 export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
