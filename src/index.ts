@@ -37,3 +37,6 @@ export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
 export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';
 export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/specs.js';
+export type { Normalizer, NormalizeKind, NormalizeOption } from './models/normalizer.js';
+export type { ScoreMetric, ScoreOptions, CalibrationRule, Detection } from './models/detector.js';
+export { rocAuc, averagePrecision, precisionRecallCurve, confusion, type PrecisionRecallCurve, type Confusion } from './metrics.js';
