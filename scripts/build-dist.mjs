@@ -32,7 +32,7 @@ await build({
     sourcemap: false,
     lib: { entry: { index: join(root, 'src', 'index.ts'), node: join(root, 'src', 'node.ts') }, formats: ['es'] },
     rollupOptions: {
-      external: [/^node:/],
+      external: [/^node:/, 'pngjs'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: (c) => (c.name.startsWith('wasm-relaxed') ? 'chunks/wasm-relaxed-bytes-[hash].js' : 'chunks/core-[hash].js'),
