@@ -168,6 +168,35 @@ describe('latent-wasm CLI', () => {
     expect(a.stdout).toBe(b.stdout);
   });
 
+  test('calibrate saves a threshold; detect flags the rows above it', async () => {
+    // 60 normal rows on a circle of radius 1 in 3 features, then 3 far-off rows
+    const normal = Array.from({ length: 60 }, (_, i) => [Math.cos(i / 6), Math.sin(i / 6), 0.5 * Math.cos(i / 6)]);
+    const odd = [[9, -9, 9], [-8, 8, 8], [7, 7, -7]];
+    const csv = (rows: number[][]) => `u,v,w\n${rows.map((r) => r.join(',')).join('\n')}\n`;
+    writeFileSync(join(dir, 'normal.csv'), csv(normal));
+    writeFileSync(join(dir, 'mixed.csv'), csv([...normal.slice(0, 10), ...odd]));
+    const t = await cli('train', 'normal.csv', '-o', 'det.safetensors', '--normalize', 'standard', '--hidden', '8', '--latent', '2', '--epochs', '30', '--batch-size', '10');
+    expect(t.code, t.stderr).toBe(0);
+    expectOneLine(await cli('detect', 'det.safetensors', 'mixed.csv'), 1, /has no threshold; run latent-wasm calibrate/);
+    const c = await cli('calibrate', 'det.safetensors', 'normal.csv', '--max', '-o', 'calibrated.safetensors');
+    expect(c.code, c.stderr).toBe(0);
+    const m = loadModel(readFileSync(join(dir, 'calibrated.safetensors')));
+    // --max: the threshold is the largest score of the calibration rows, computed here
+    const rows = Float32Array.from(normal.flat());
+    expect(m.threshold).toBe(Math.max(...m.score(rows)));
+    const d = await cli('detect', 'calibrated.safetensors', 'mixed.csv', '-o', 'flags.csv');
+    expect(d.code, d.stderr).toBe(0);
+    const lines = readFileSync(join(dir, 'flags.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('score,flag');
+    const want = m.detect(Float32Array.from([...normal.slice(0, 10), ...odd].flat()));
+    expect(lines.slice(1).map((l) => Number(l.split(',')[1]))).toEqual(Array.from(want.flags));
+    expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from(want.scores));
+    // the far-off rows are flagged, the normal ones (all at or below the max) are not
+    expect(Array.from(want.flags)).toEqual([...Array(10).fill(0), 1, 1, 1]);
+    expect(d.stderr).toMatch(/^3 of 13 rows flagged/);
+    m.dispose();
+  });
+
   test('Ctrl-C stops after the current batch and writes nothing', async () => {
     const child = spawn(process.execPath, [bin, 'train', 'digits-idx3-ubyte.gz', '-o', 'interrupted.safetensors', '--epochs', '10000', '--batch-size', '8'],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -203,7 +232,7 @@ describe('latent-wasm CLI', () => {
   });
 
   test('--help on every command', async () => {
-    for (const command of ['train', 'encode', 'reconstruct', 'score', 'sample', 'grid', 'inspect']) {
+    for (const command of ['train', 'encode', 'reconstruct', 'score', 'calibrate', 'detect', 'sample', 'grid', 'inspect']) {
       const r = await cli(command, '--help');
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`^latent-wasm ${command} `));

@@ -16,6 +16,7 @@ const str = { type: 'string' };
 const OUT = { output: { type: 'string', short: 'o' } };
 const COLUMNS = { columns: str };
 
+const METRICS = ['mse', 'mae', 'euclidean', 'negElbo'];
 const MODELS = { ae: Autoencoder, dae: DenoisingAutoencoder, sparse: SparseAutoencoder, vae: VAE, conv: ConvAutoencoder };
 
 /** Every command: its arguments, flags, help text and what it does. */
@@ -36,9 +37,10 @@ float64 or uint8; .json array of rows; bytes are scaled to [0, 1]) and saves it 
   --hidden 256,64                  encoder hidden widths (decoder mirrors them; default 256)
   --latent 32                      code width (default 32)
   --epochs 10  --batch-size 64  --lr 0.001  --seed 0  --validation-split 0
-  --normalize standard|minmax|none normalization inside the model (needs a library with it)
+  --normalize standard|minmax|none normalization inside the model, saved in its file
   --activation relu                hidden activation
-  --output-activation, --loss      default sigmoid + bce when the data lie in [0, 1], else linear + mse
+  --output-activation, --loss      default sigmoid + bce when the values trained on lie in [0, 1]
+                                   (raw, or --normalize minmax), else linear + mse
   --noise 0.3                      dae: std of the Gaussian input noise
   --sparsity 1e-4                  sparse: weight of the L1 penalty on the code
   --beta 1                         vae: weight of the KL term
@@ -51,7 +53,32 @@ after the current batch and writes nothing.`,
   },
   encode: applyCommand('encode', 'the codes (the VAE: μ), one row per input row', 'z', (m, x) => [m.encode(x), m.latentSize]),
   reconstruct: applyCommand('reconstruct', 'the reconstructions, one row per input row', 'x', (m, x) => [m.reconstruct(x), m.inputSize]),
-  score: applyCommand('score', 'the anomaly score (per-row reconstruction MSE), one per input row', 'score', (m, x) => [m.reconstructionError(x), 1]),
+  score: applyCommand('score', 'the anomaly score of each row (--metric mse|mae|euclidean, VAE also negElbo; default mse)', 'score',
+    (m, x, values) => [m.score(x, { metric: choice(values, 'metric', METRICS, 'mse') }), 1], { metric: str }),
+  calibrate: {
+    args: ['model', 'data'],
+    options: { ...OUT, ...COLUMNS, contamination: str, quantile: str, max: { type: 'boolean' }, 'mean-std': str, metric: str },
+    help: `latent-wasm calibrate <model.safetensors> <normal-data> (--contamination 0.01 | --quantile 0.99 | --max | --mean-std 3)
+                    [--metric mse|mae|euclidean|negElbo] [-o calibrated.safetensors]
+
+Sets the model's anomaly threshold from the scores of <normal-data> (mostly normal rows) by
+one rule, and saves the model with it (atomically; in place unless -o is given).
+  --contamination p   the (1 − p) quantile: that fraction of the rows is flagged
+  --quantile q        the q quantile of the scores
+  --max               the largest score
+  --mean-std k        mean + k·std of the scores`,
+    run: calibrate,
+  },
+  detect: {
+    args: ['model', 'data'],
+    options: { ...OUT, ...COLUMNS },
+    help: `latent-wasm detect <calibrated.safetensors> <data> [-o out.csv|out.npy] [--columns a,b]
+
+Scores each row with the metric the model was calibrated with and flags those above its
+threshold: columns score and flag (1 = anomaly); CSV on stdout without -o. Prints how many
+rows were flagged on stderr.`,
+    run: detect,
+  },
   sample: {
     args: ['vae'],
     options: { ...OUT, n: { type: 'string', short: 'n' }, seed: str, 'grid-columns': str, shape: str },
@@ -83,10 +110,10 @@ names, output shapes, parameter counts) and its full config.`,
   },
 };
 
-function applyCommand(name, what, prefix, apply) {
+function applyCommand(name, what, prefix, apply, options = {}) {
   return {
     args: ['model', 'data'],
-    options: { ...OUT, ...COLUMNS },
+    options: { ...OUT, ...COLUMNS, ...options },
     help: `latent-wasm ${name} <model.safetensors> <data> [-o out.csv|out.npy] [--columns a,b]
 
 Writes ${what}: -o .csv (with a header) or .npy (float32); CSV on stdout without -o.`,
@@ -94,7 +121,7 @@ Writes ${what}: -o .csv (with a header) or .npy (float32); CSV on stdout without
       const model = await loadModelFile(modelPath);
       const data = await readData(dataPath, { columns: values.columns });
       checkWidth(data, model, dataPath);
-      const [out, width] = apply(model, data.data);
+      const [out, width] = apply(model, data.data, values);
       await writeRows(values.output, out, data.rows, width, prefix);
       if (values.output) console.log(`wrote ${values.output} (${data.rows} rows × ${width})`);
     },
@@ -108,8 +135,10 @@ async function train({ values, positionals: [dataPath] }) {
   const batchSize = num(values, 'batch-size', 64, { integer: true, min: 1 });
   const validationSplit = num(values, 'validation-split', 0, { min: 0, max: 0.99 });
   const data = await readData(dataPath, { columns: values.columns });
-  let inRange = true;
-  for (const v of data.data) if (v < 0 || v > 1) inRange = false;
+  const normalize = choice(values, 'normalize', ['standard', 'minmax', 'none'], undefined);
+  // what the model trains on lies in [0, 1]: min-max scaled data, or raw data already there
+  let inRange = normalize !== 'standard';
+  if (normalize !== 'minmax') for (const v of data.data) if (v < 0 || v > 1) inRange = false;
   const config = {
     latentSize: num(values, 'latent', 32, { integer: true, min: 1 }),
     optimizer: { type: 'adam', learningRate: num(values, 'lr', 1e-3, { min: 0 }) },
@@ -119,7 +148,7 @@ async function train({ values, positionals: [dataPath] }) {
     loss: values.loss ?? (inRange ? 'bce' : 'mse'),
   };
   if (values.activation !== undefined) config.activation = values.activation;
-  if (values.normalize !== undefined) config.normalize = values.normalize;
+  if (normalize !== undefined) config.normalize = normalize;
   const only = (flag, kinds) => {
     if (values[flag] !== undefined && !kinds.includes(kind)) throw new UsageError(`--${flag} applies to --model ${kinds.join('|')}`);
   };
@@ -142,10 +171,6 @@ async function train({ values, positionals: [dataPath] }) {
 
   await init();
   const model = new MODELS[kind](config);
-  if (config.normalize !== undefined && model.config.normalize === undefined) {
-    model.dispose();
-    throw new UsageError('--normalize: this build of latent-wasm has no normalization inside the model yet');
-  }
   process.stderr.write(`${model.constructor.name} on ${data.rows} rows × ${data.width} from ${basename(dataPath)}: ` +
     `${config.outputActivation} output, ${config.loss} loss, ${epochs} epochs, batch ${batchSize}\n`);
   const controller = new AbortController();
@@ -172,6 +197,46 @@ async function train({ values, positionals: [dataPath] }) {
     process.removeListener('SIGINT', onSigint);
     model.dispose();
   }
+}
+
+/** The model and data of calibrate and detect, width checked. */
+async function modelAndData(modelPath, dataPath, values) {
+  const model = await loadModelFile(modelPath);
+  const data = await readData(dataPath, { columns: values.columns });
+  checkWidth(data, model, dataPath);
+  return { model, data };
+}
+
+async function calibrate({ values, positionals: [modelPath, dataPath] }) {
+  const given = ['contamination', 'quantile', 'max', 'mean-std'].filter((k) => values[k] !== undefined);
+  if (given.length !== 1) throw new UsageError('give exactly one rule: --contamination, --quantile, --max or --mean-std');
+  const rule = { metric: choice(values, 'metric', METRICS, 'mse') };
+  if (values.contamination !== undefined) rule.contamination = num(values, 'contamination', 0, { min: 0, max: 1 });
+  if (values.quantile !== undefined) rule.quantile = num(values, 'quantile', 0, { min: 0, max: 1 });
+  if (values.max) rule.method = 'max';
+  if (values['mean-std'] !== undefined) Object.assign(rule, { method: 'meanStd', k: num(values, 'mean-std', 3) });
+  const { model, data } = await modelAndData(modelPath, dataPath, values);
+  const threshold = model.calibrate(data.data, rule);
+  const out = values.output ?? modelPath;
+  await saveFile(model, out);
+  const flagged = model.predict(data.data).reduce((n, f) => n + f, 0);
+  console.log(`wrote ${out}: threshold ${threshold} (${rule.metric}); ${flagged} of ${data.rows} calibration rows above it`);
+}
+
+async function detect({ values, positionals: [modelPath, dataPath] }) {
+  const { model, data } = await modelAndData(modelPath, dataPath, values);
+  if (model.threshold === undefined) {
+    throw new DataError(`${modelPath}: has no threshold; run latent-wasm calibrate ${modelPath} <normal-data> --contamination 0.01 first`);
+  }
+  const { scores, flags, threshold } = model.detect(data.data);
+  const table = new Float32Array(data.rows * 2);
+  scores.forEach((s, i) => {
+    table[2 * i] = s;
+    table[2 * i + 1] = flags[i];
+  });
+  await writeRows(values.output, table, data.rows, 2, ['score', 'flag']);
+  const flagged = flags.reduce((n, f) => n + f, 0);
+  console.error(`${flagged} of ${data.rows} rows flagged (${model.thresholdMetric} > ${threshold})${values.output ? `; wrote ${values.output}` : ''}`);
 }
 
 async function sample({ values, positionals: [modelPath] }) {
@@ -234,6 +299,8 @@ const HELP = `latent-wasm ${VERSION}: autoencoders and VAEs on WebAssembly, from
 
   latent-wasm train <data> -o model.safetensors [--model ae|dae|sparse|vae|conv] [--epochs 10] ...
   latent-wasm encode|reconstruct|score <model> <data> [-o out.csv|out.npy]
+  latent-wasm calibrate <model> <normal-data> --contamination 0.01 [-o calibrated.safetensors]
+  latent-wasm detect <calibrated-model> <data> [-o flags.csv]
   latent-wasm sample <vae> -n 64 -o grid.png
   latent-wasm grid <data | model data> -o grid.png
   latent-wasm inspect <model>

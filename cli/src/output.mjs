@@ -6,15 +6,17 @@ import { dump } from 'npyjs';
 import { tileGrid, writeFileAtomic, writePng } from 'latent-wasm/node';
 import { UsageError } from './errors.mjs';
 
-/** Writes rows × width values to `path` (.csv, .npy) or stdout (path undefined: CSV). */
-export async function writeRows(path, data, rows, width, columnPrefix) {
+/** Writes rows × width values to `path` (.csv, .npy) or stdout (path undefined: CSV). `names`:
+ *  the CSV header, an array of column names or a prefix numbered per column (z0, z1, ...). */
+export async function writeRows(path, data, rows, width, names) {
   const ext = path === undefined ? '.csv' : extname(path).toLowerCase();
   if (ext === '.npy') {
-    const shape = width === 1 && columnPrefix === 'score' ? [rows] : [rows, width];
+    // one value per row (scores): a 1-D array, as numpy users expect
+    const shape = width === 1 ? [rows] : [rows, width];
     return writeFileAtomic(path, new Uint8Array(dump(data, shape, { dtype: 'f4' })));
   }
   if (ext !== '.csv') throw new UsageError(`-o ${path}: expected a .csv or .npy file`);
-  const header = width === 1 ? [columnPrefix] : Array.from({ length: width }, (_, i) => `${columnPrefix}${i}`);
+  const header = Array.isArray(names) ? names : width === 1 ? [names] : Array.from({ length: width }, (_, i) => `${names}${i}`);
   const records = Array.from({ length: rows }, (_, r) => Array.from(data.subarray(r * width, (r + 1) * width)));
   const text = stringify([header, ...records]);
   if (path === undefined) process.stdout.write(text);

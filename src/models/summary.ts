@@ -1,5 +1,7 @@
 import type { ActivationName } from '../runtime/kernels.js';
-import type { Layer, LayerSpec, Sequential } from '../nn/layers.js';
+import type { Layer } from '../nn/layer.js';
+import type { Sequential } from '../nn/sequential.js';
+import type { LayerSpec } from '../nn/specs.js';
 
 /** One row of model.summary(): a torch.nn module, its output shape per sample, its parameters. */
 interface SummaryRow {
