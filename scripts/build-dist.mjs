@@ -35,7 +35,7 @@ await build({
     sourcemap: false,
     lib: { entry: { index: join(root, 'src', 'index.ts'), node: join(root, 'src', 'node.ts'), internal: join(root, 'src', 'internal.ts') }, formats: ['es'] },
     rollupOptions: {
-      external: [/^node:/],
+      external: [/^node:/, 'pngjs'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: (c) => (c.name.startsWith('wasm-relaxed') ? 'chunks/wasm-relaxed-bytes-[hash].js' : 'chunks/core-[hash].js'),
