@@ -202,6 +202,8 @@ describe('the demo page, built and served statically, in Chromium', () => {
       await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.curve.length === 1, null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as unknown as { __demo: DemoState }).__demo.curve[0].val)).toBe(aeVal.at(-1));
       expect(await page.textContent('#description')).toMatch(/^Autoencoder · latent size 32 · 419,120 parameters/);
+      // model.summary() of the loaded model, class names intact in the minified bundle
+      expect(await page.textContent('#summary')).toMatch(/^Model: Autoencoder \(autoencoder\)[^]*encoder\.0 \(Linear\)[^]*Total params: 419,120/);
 
       await page.click('#reset');
       const vae = await trainOneEpoch(page, 'vae');
