@@ -137,7 +137,7 @@ function handle(msg: FromWorker): void {
       $('loss-name').textContent = msg.lossName;
       $('description').textContent = msg.description;
       $('summary').textContent = msg.summary;
-      $('summary').hidden = false;
+      $('summary-card').hidden = false;
       $<HTMLSelectElement>('model').value = msg.settings.model;
       input('latentSize').value = String(msg.settings.latentSize);
       showFor(msg.kind);
@@ -191,7 +191,7 @@ function clear(): void {
   bar(0);
   $('progress-text').textContent = 'Not started';
   $('description').textContent = 'No model yet.';
-  $('summary').hidden = true;
+  $('summary-card').hidden = true;
   $('flagged').textContent = '';
 }
 
