@@ -225,7 +225,9 @@ describe('the demo page, built and served statically, in Chromium', () => {
     } finally {
       await page.close();
     }
-  });
+    // two epochs in the page, one in Node, a download and a load: 90-120 s alone on the shared
+    // 2-core machine (load average 18-22), more inside the whole suite
+  }, 300_000);
 
   test("the page's JavaScript and WebAssembly are under 150 KB gzipped", () => {
     // what the page fetched: its entry, the worker (the library with the inlined strict core);
