@@ -1,5 +1,5 @@
 import { DisposedError, InputError, TrainingError } from '../errors.js';
-import { toRows, type Matrix, type Rows } from '../data.js';
+import { checkUnitTargets, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
 import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
@@ -7,12 +7,13 @@ import { Rng } from '../runtime/rng.js';
 import type { Param, Sequential } from '../nn/layers.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
-import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
+import { loadModelFile, loadSafetensorsInto, saveModel, type ModelClass, type SaveOptions } from '../io/model-file.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
   inputSize: number;
   latentSize: number;
+  loss: string;
   optimizer: ResolvedOptimizer;
   seed: number;
 }
@@ -27,8 +28,11 @@ const INFER_ROWS = 256;
  * and backward of one batch (computeGradients / computeLoss) and its own buffers.
  */
 export abstract class ModelBase<C extends BaseConfig> implements Trainable {
-  /** A string tag naming the model class ('autoencoder', 'vae', ...). */
-  abstract readonly kind: string;
+  /** A string tag naming the model class ('autoencoder', 'vae', ...): the class's static kind,
+   *  which a model file records. */
+  get kind(): string {
+    return (this.constructor as unknown as { kind: string }).kind;
+  }
   readonly config: C;
   readonly arena: Arena;
   readonly rng: Rng;
@@ -132,8 +136,16 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     return loadSafetensorsInto(new this(config), bytes as Uint8Array);
   }
 
+  /**
+   * The model a file written by `save()` holds, as this class: `VAE.load(bytes)` is a VAE, and a
+   * file of another kind is a FormatError naming both (`loadModel` takes any kind).
+   */
+  static load<M extends ModelBase<BaseConfig>>(this: ModelClass<M>, bytes: Uint8Array | ArrayBuffer): M {
+    return loadModelFile(bytes, [this]);
+  }
+
   /** One safetensors file: the weights under PyTorch's names and the config; see SaveOptions. */
-  save(options?: SaveOptions): Uint8Array {
+  save(options?: SaveOptions): Uint8Array<ArrayBuffer> {
     this.alive();
     return saveModel(this, options);
   }
@@ -196,6 +208,10 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
 
   evalStep(x: Tensor, rows: number): number {
     return this.computeLoss(x, rows);
+  }
+
+  checkTargets(data: Rows, what: string): void {
+    if (this.config.loss === 'bce') checkUnitTargets(data, what);
   }
 
   // ---- what a model supplies ----

@@ -99,7 +99,7 @@ function chw(inShape: readonly number[], at: string): [number, number, number] {
 
 function activationOf(spec: { activation?: unknown; alpha?: unknown }, at: string): { name: ActivationName; act: number; alpha: number } {
   const name = spec.activation ?? 'linear';
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
+  if (typeof name !== 'string' || !Object.hasOwn(ACTIVATIONS, name)) {
     throw new InputError(`${at}: activation must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
   }
   const n = name as ActivationName;

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { checkInt, checkNumber, toRows, type Matrix, type Rows } from '../data.js';
+import { checkInt, checkKeys, checkNumber, toRows, type Matrix, type Rows } from '../data.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { Param } from '../nn/layers.js';
@@ -112,6 +112,8 @@ export interface Trainable {
   evalStep(x: Tensor, rows: number): number;
   /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
   beginEval?(): void;
+  /** Refuses data the model's loss cannot take (BCE targets outside [0, 1]); `what` names it. */
+  checkTargets(data: Rows, what: string): void;
 }
 
 /**
@@ -122,10 +124,12 @@ export interface Trainable {
 export async function fit(model: Trainable, x: Matrix, options: FitOptions = {}): Promise<History> {
   const o = checkFitOptions(options);
   const all = toRows(x, model.inputSize, 'x');
+  model.checkTargets(all, 'x');
   let train: Rows = all;
   let val: Rows | null = null;
   if (o.validationData !== undefined) {
     val = toRows(o.validationData, model.inputSize, 'validationData');
+    model.checkTargets(val, 'validationData');
   } else if (o.validationSplit > 0) {
     const nTrain = Math.floor(all.rows * (1 - o.validationSplit));
     if (nTrain < 1 || nTrain >= all.rows) {
@@ -332,8 +336,22 @@ export function stage(arena: Arena, xb: Tensor, data: Rows, order: Int32Array | 
   }
 }
 
+/** Every key of FitOptions (typed: none missing, none extra). */
+const FIT_KEYS: { [K in keyof FitOptions]-?: true } = {
+  epochs: true, batchSize: true, shuffle: true, validationSplit: true, validationData: true, onEpochEnd: true, onBatchEnd: true,
+  signal: true, earlyStopping: true, learningRateSchedule: true, clipValue: true,
+};
+/** The keys of each learning-rate schedule. */
+const SCHEDULE_KEYS = {
+  step: ['type', 'stepSize', 'gamma'],
+  exponential: ['type', 'gamma'],
+  cosine: ['type', 'tMax', 'etaMin'],
+  reduceOnPlateau: ['type', 'factor', 'patience', 'minDelta', 'minLr', 'monitor'],
+};
+
 function checkFitOptions(options: FitOptions) {
   if (typeof options !== 'object' || options === null) throw new InputError(`fit options must be an object; got ${String(options)}`);
+  checkKeys(options, Object.keys(FIT_KEYS), 'fit options');
   const o = {
     epochs: checkInt(options.epochs ?? 1, 'epochs', 1),
     batchSize: checkInt(options.batchSize ?? 32, 'batchSize', 1),
@@ -366,11 +384,7 @@ function checkEarlyStopping(e: unknown): void {
   if (e === undefined) return;
   if (typeof e !== 'object' || e === null) throw new InputError(`earlyStopping must be an object; got ${String(e)}`);
   const o = e as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!['monitor', 'patience', 'minDelta', 'restoreBestWeights'].includes(key)) {
-      throw new InputError(`earlyStopping.${key} is not an option; expected monitor, patience, minDelta, restoreBestWeights`);
-    }
-  }
+  checkKeys(o, ['monitor', 'patience', 'minDelta', 'restoreBestWeights'], 'earlyStopping');
   if (o.patience !== undefined) checkInt(o.patience, 'earlyStopping.patience', 0);
   if (o.minDelta !== undefined) checkNumber(o.minDelta, 'earlyStopping.minDelta', 0);
   if (o.restoreBestWeights !== undefined && typeof o.restoreBestWeights !== 'boolean') {
@@ -383,6 +397,7 @@ function checkSchedule(s: unknown): void {
   if (typeof s !== 'object' || s === null) throw new InputError(`learningRateSchedule must be an object; got ${String(s)}`);
   const o = s as Record<string, unknown>;
   const w = 'learningRateSchedule';
+  if (typeof o.type === 'string' && Object.hasOwn(SCHEDULE_KEYS, o.type)) checkKeys(o, SCHEDULE_KEYS[o.type as LearningRateSchedule['type']], w);
   switch (o.type) {
     case 'step':
       checkInt(o.stepSize, `${w}.stepSize`, 1);
