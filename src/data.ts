@@ -58,19 +58,22 @@ export function toRows(x: unknown, width: number, what: string): Rows {
  * values around 1e5 it goes negative and the scores are garbage, with no other sign). One
  * min/max pass; the message gives the range found and the two ways out.
  */
-export function checkUnitTargets(rows: Rows, what: string): void {
+export function checkUnitTargets(rows: Rows, what: string, normalizer?: { shift: Float32Array; scale: Float32Array } | null): void {
   const d = rows.data;
+  const w = rows.width;
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < d.length; i++) {
-    const v = d[i];
+    // with a normalizer, the value the model trains on (as normalizeRows computes it)
+    const j = i % w;
+    const v = normalizer ? Math.fround(Math.fround(d[i] - normalizer.shift[j]) / normalizer.scale[j]) : d[i];
     if (v < min) min = v;
     if (v > max) max = v;
   }
   if (min < 0 || max > 1) {
     throw new InputError(
-      `${what} holds values in [${min}, ${max}]; the loss 'bce' (sigmoid output) needs targets in [0, 1]: ` +
-        "normalize the data to [0, 1] (pixels / 255, or (x − min) / (max − min)), or use outputActivation 'linear' with loss 'mse'",
+      `${what} holds values in [${min}, ${max}]${normalizer ? ' after the model\'s normalization' : ''}; the loss 'bce' (sigmoid output) needs targets in [0, 1]: ` +
+        "normalize the data to [0, 1] (pixels / 255, or the model option normalize: 'minmax'), or use outputActivation 'linear' with loss 'mse'",
     );
   }
 }

@@ -33,18 +33,29 @@ const makers = [
     },
   }),
 ];
-interface Seed { tensors: { name: string; shape: number[]; data: Float32Array }[]; meta: Record<string, string> }
-const seeds: Seed[] = makers.flatMap((make) => {
-  const m = make();
+/** A detector: min-max normalization fitted by fit, and a calibrated threshold in the metadata. */
+async function detectorFile(): Promise<Uint8Array[]> {
+  const m = new VAE({ inputSize: 6, hidden: [4], latentSize: 2, normalize: 'minmax', seed: 2 });
+  const x = Float32Array.from({ length: 60 }, (_, i) => (i * 7) % 5);
+  await m.fit(x, { epochs: 1, batchSize: 10 });
+  m.calibrate(x, { contamination: 0.1 });
   const files = [m.save(), m.save({ optimizer: true })];
   m.dispose();
-  return files.map((bytes) => {
+  return files;
+}
+interface Seed { tensors: { name: string; shape: number[]; data: Float32Array }[]; meta: Record<string, string> }
+const files = makers.flatMap((make) => {
+  const m = make();
+  const saved = [m.save(), m.save({ optimizer: true })];
+  m.dispose();
+  return saved;
+});
+const seeds: Seed[] = [...files, ...(await detectorFile())].map((bytes) => {
     const f = readSafetensors(bytes);
     return {
       tensors: [...f.tensors].map(([name, e]) => ({ name, shape: [...e.shape], data: new Float32Array(e.bytes.slice().buffer) })),
       meta: { ...f.metadata! },
     };
-  });
 });
 
 // ---- mutations -------------------------------------------------------------------------------
@@ -87,7 +98,8 @@ type Edit =
   | { op: 'delete'; at: number }
   | { op: 'add'; at: number; key: string; value: unknown }
   | { op: 'text'; value: string }
-  | { op: 'other'; from: number };
+  | { op: 'other'; from: number }
+  | { op: 'meta'; key: string; value: string | null };
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('kind' as const), value: fc.oneof(fc.constantFrom(...PROTO_KEYS, ...KINDS, '', 'VAE', ' vae', 'gan'), fc.string({ maxLength: 6 })) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('version' as const), value: fc.oneof(fc.constantFrom('1', '0', '2', '-1', '1.0', '0x1', ' 1', '1e0', 'NaN', 'Infinity', '', '__proto__'), fc.string({ maxLength: 4 })) }), weight: 1 },
@@ -96,6 +108,14 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('add' as const), at: fc.nat(), key: fc.oneof(fc.constantFrom(...PROTO_KEYS, 'hidden', 'units', 'type', 'noise', 'sparsity'), fc.string({ maxLength: 6 })), value: nasty }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('text' as const), value: fc.constantFrom('', '{', 'null', '[]', '1', '"x"', `{"a":${deep(10)}}`, deep(100_000), '{"__proto__":{"inputSize":4}}') }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('other' as const), from: fc.nat() }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('meta' as const),
+      key: fc.constantFrom('threshold', 'thresholdMetric', 'optimizerStep', 'learningRate', 'rngState', 'libraryVersion', 'format', ...PROTO_KEYS),
+      value: fc.oneof(fc.constant(null), fc.constantFrom('', '1', '-1', '1e400', 'NaN', '0x10', 'mse', 'negElbo', '0'.repeat(64), 'f'.repeat(64)), fc.string({ maxLength: 8 })),
+    }),
+    weight: 2,
+  },
 );
 
 function apply(seed: Seed, edits: Edit[]): Uint8Array {
@@ -107,6 +127,10 @@ function apply(seed: Seed, edits: Edit[]): Uint8Array {
     else if (e.op === 'version') meta.formatVersion = e.value;
     else if (e.op === 'text') text = e.value;
     else if (e.op === 'other') config = JSON.parse(seeds[e.from % seeds.length].meta.config);
+    else if (e.op === 'meta') {
+      if (e.value === null) delete meta[e.key];
+      else Object.defineProperty(meta, e.key, { value: e.value, enumerable: true, configurable: true, writable: true });
+    }
     else {
       const all = paths(config);
       const path = all[e.at % all.length];

@@ -7,6 +7,7 @@ import { checkInit, type InitName } from '../nn/init.js';
 import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
+import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
   activationSpec, checkLayers, checkLayersObject, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
@@ -63,6 +64,8 @@ export interface AutoencoderConfig {
   noise?: NoiseConfig;
   /** Sparse: a penalty on the code added to the loss (reported as `penalty`). */
   sparsity?: SparsityConfig;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
@@ -77,6 +80,7 @@ export interface ResolvedAutoencoderConfig {
   init: InitName;
   noise?: ResolvedNoise;
   sparsity?: SparsityConfig;
+  normalize?: NormalizeKind;
 }
 
 /**
@@ -99,7 +103,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   private colGrad: Tensor | null = null;
 
   constructor(config: AutoencoderConfig) {
-    super(resolveAutoencoderConfig(config, new.target.name));
+    super(resolveAutoencoderConfig(config, new.target.name), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
@@ -342,7 +346,7 @@ export function resolveSparsity(v: unknown, codeActivation: string): SparsityCon
 /** Every key of AutoencoderConfig (typed: none missing, none extra). */
 const CONFIG_KEYS: { [K in keyof AutoencoderConfig]-?: true } = {
   inputSize: true, inputShape: true, hidden: true, latentSize: true, decoderHidden: true, activation: true, latentActivation: true,
-  outputActivation: true, layers: true, loss: true, optimizer: true, seed: true, init: true, noise: true, sparsity: true,
+  outputActivation: true, layers: true, loss: true, optimizer: true, seed: true, init: true, noise: true, sparsity: true, normalize: true,
 };
 
 function resolveAutoencoderConfig(config: AutoencoderConfig, what: string): ResolvedAutoencoderConfig {

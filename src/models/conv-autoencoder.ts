@@ -5,6 +5,7 @@ import type { LayerSpec } from '../nn/layers.js';
 import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
 import { Autoencoder, type AutoencoderConfig, type NoiseConfig, type SparsityConfig } from './autoencoder.js';
 import { activationSpec, type Activation, type LayersDescription, type LossName } from './spec.js';
+import type { NormalizeOption } from './normalizer.js';
 
 export interface ConvAutoencoderConfig {
   /** Per-sample shape [channels, height, width]; rows are these samples flattened (C·H·W). */
@@ -31,6 +32,8 @@ export interface ConvAutoencoderConfig {
   optimizer?: OptimizerConfig | OptimizerName;
   seed?: number;
   init?: InitName;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
   /** A resolved layers description (what a model file stores); replaces filters/kernelSize/... */
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
   /** Denoising: corrupt each training batch (the target stays clean), as the Autoencoder's. */
@@ -43,6 +46,7 @@ export interface ConvAutoencoderConfig {
 const CONFIG_KEYS: { [K in keyof ConvAutoencoderConfig]-?: true } = {
   inputShape: true, inputSize: true, filters: true, kernelSize: true, stride: true, padding: true, latentSize: true, activation: true,
   latentActivation: true, outputActivation: true, loss: true, optimizer: true, seed: true, init: true, layers: true, noise: true, sparsity: true,
+  normalize: true,
 };
 
 /**
@@ -82,8 +86,8 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
     throw new InputError(`inputSize ${String(config.inputSize)} disagrees with inputShape [${c}, ${h}, ${w}] (${inputSize} values)`);
   }
   // everything else is the Autoencoder's to validate
-  const { optimizer, seed, init, loss, noise, sparsity } = config;
-  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer, seed, init, loss, noise, sparsity };
+  const { optimizer, seed, init, loss, noise, sparsity, normalize } = config;
+  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer, seed, init, loss, noise, sparsity, normalize };
   if (config.layers !== undefined) return { ...common, layers: config.layers as LayersDescription };
 
   const filters = config.filters ?? [16, 32];

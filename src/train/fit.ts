@@ -3,6 +3,7 @@ import { checkInt, checkKeys, checkNumber, toRows, type Matrix, type Rows } from
 import type { Arena, Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { Param } from '../nn/layers.js';
+import type { Normalizer, NormalizerFitter } from '../models/normalizer.js';
 
 /**
  * Logs passed to onEpochEnd and collected in the history. `loss` is the model's objective (per
@@ -112,8 +113,14 @@ export interface Trainable {
   evalStep(x: Tensor, rows: number): number;
   /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
   beginEval?(): void;
-  /** Refuses data the model's loss cannot take (BCE targets outside [0, 1]); `what` names it. */
-  checkTargets(data: Rows, what: string): void;
+  /** Refuses data the model's loss cannot take (BCE targets outside [0, 1], after the model's
+   *  normalization); `what` names it. */
+  checkTargets(data: Rows, what: string, normalizer?: Normalizer | null): void;
+  /** A fitter when the model's normalizer is still to be fitted (fit feeds it the training rows). */
+  normalizerFitter?(): NormalizerFitter | null;
+  setNormalizer?(n: Normalizer): void;
+  /** Called on every staged batch before the model sees it (normalization, in place). */
+  prepareBatch?(x: Tensor, rows: number): void;
 }
 
 /**
@@ -124,12 +131,10 @@ export interface Trainable {
 export async function fit(model: Trainable, x: Matrix, options: FitOptions = {}): Promise<History> {
   const o = checkFitOptions(options);
   const all = toRows(x, model.inputSize, 'x');
-  model.checkTargets(all, 'x');
   let train: Rows = all;
   let val: Rows | null = null;
   if (o.validationData !== undefined) {
     val = toRows(o.validationData, model.inputSize, 'validationData');
-    model.checkTargets(val, 'validationData');
   } else if (o.validationSplit > 0) {
     const nTrain = Math.floor(all.rows * (1 - o.validationSplit));
     if (nTrain < 1 || nTrain >= all.rows) {
@@ -139,6 +144,13 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
     train = { data: all.data.subarray(0, nTrain * w), rows: nTrain, width: w };
     val = { data: all.data.subarray(nTrain * w), rows: all.rows - nTrain, width: w };
   }
+  const fitter = model.normalizerFitter?.();
+  fitter?.add(train.data, train.rows);
+  const fitted = fitter ? fitter.finish() : null;
+  // checked as the model will see them (normalized), before the model changes at all
+  model.checkTargets(all, 'x', fitted);
+  if (o.validationData !== undefined) model.checkTargets(val!, 'validationData', fitted);
+  if (fitted) model.setNormalizer!(fitted);
   const early = o.earlyStopping ? resolveMonitor(o.earlyStopping.monitor, val, 'earlyStopping') : null;
   const plateau = o.learningRateSchedule?.type === 'reduceOnPlateau' ? resolveMonitor(o.learningRateSchedule.monitor, val, 'learningRateSchedule') : null;
   o.signal?.throwIfAborted();
@@ -180,6 +192,7 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
         const start = b * batch;
         const rows = Math.min(batch, train.rows - start);
         stage(arena, xb, train, perm, start, rows);
+        model.prepareBatch?.(xb, rows);
         const loss = model.trainStep(xb, rows, o.clipValue);
         sum += loss * rows;
         seen += rows;
@@ -315,6 +328,7 @@ export function evaluateRows(model: Trainable, data: Rows, xb: Tensor, batch: nu
   for (let start = 0; start < data.rows; start += batch) {
     const rows = Math.min(batch, data.rows - start);
     stage(model.arena, xb, data, null, start, rows);
+    model.prepareBatch?.(xb, rows);
     sum += model.evalStep(xb, rows) * rows;
     if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * rows;
   }
