@@ -2,6 +2,7 @@
 // trained silently to a negative loss and useless scores), naming the range found and the fix.
 import { describe, expect, test } from 'vitest';
 import { Autoencoder, ConvAutoencoder, InputError, VAE, init, liveTensors } from '../src/index.js';
+import { errorMessage } from './helpers/errors.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
@@ -11,17 +12,7 @@ const inUnit = randomArray(16 * W, 3, 0, 1);
 const large = inUnit.map((v) => v * 1e5); // the case: raw values around 1e5
 const negative = inUnit.map((v) => v - 0.5);
 
-/** The InputError an async or sync call throws. */
-async function inputError(call: () => unknown): Promise<string> {
-  let err: unknown;
-  try {
-    await call();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  return (err as Error).message;
-}
+const inputError = (call: () => unknown) => errorMessage(call, InputError);
 
 const range = (a: Float32Array) => [Math.min(...a), Math.max(...a)];
 

@@ -5,6 +5,7 @@ import { InputError } from '../src/errors.js';
 import {
   init, Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder, readIdx, idxToFloat32, liveTensors,
 } from '../src/index.js';
+import { errorMessage } from './helpers/errors.js';
 
 await init();
 
@@ -84,14 +85,7 @@ describe('every options object of the public API rejects an unknown key, naming 
   test.each(cases)('%s', async (_, call, key, near) => {
     const live = liveTensors();
     const before = model.getWeights();
-    let err: unknown;
-    try {
-      await call();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(InputError);
-    const message = (err as Error).message;
+    const message = await errorMessage(call, InputError);
     expect(message).toContain(`.${key} is not an option; `);
     if (near) expect(message).toContain(`did you mean '${near}'?`);
     else expect(message).not.toContain('did you mean');
