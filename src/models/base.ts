@@ -7,6 +7,7 @@ import { Rng } from '../runtime/rng.js';
 import type { Param, Sequential } from '../nn/layers.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
+import type { DataSource } from '../train/source.js';
 import { loadModelFile, loadSafetensorsInto, saveModel, type ModelClass, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
 import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
@@ -100,8 +101,8 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   /** Every trainable tensor with its PyTorch name, in a fixed order. */
   abstract params(): Param[];
 
-  /** Trains on x (the target is x itself). See FitOptions. */
-  async fit(x: Matrix, options?: FitOptions): Promise<History> {
+  /** Trains on x (the target is x itself): rows, or a streaming source of batches. See FitOptions. */
+  async fit(x: Matrix | DataSource, options?: FitOptions): Promise<History> {
     this.alive();
     if (this.training) throw new InputError('fit is already running on this model');
     this.training = true;
