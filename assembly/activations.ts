@@ -13,7 +13,8 @@ import {
   tanh_f32, tanh_f32x4, log_f32, log_f32x4, SOFTPLUS_THRESHOLD,
 } from './math';
 
-// Activation ids: src/runtime/kernels.ts mirrors these numbers.
+// Activation ids, defined here. They are exported as immutable globals (ACT_RELU, ...); the TS
+// table (src/runtime/abi.ts ACTIVATIONS) is checked against them by test/abi.test.ts.
 export const ACT_LINEAR: i32 = 0;
 /** max(x, 0); derivative 0 at x = 0 (PyTorch). */
 export const ACT_RELU: i32 = 1;

@@ -81,7 +81,7 @@ const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
   }
   add('out1', ae.reconstruct(x.subarray(0, 784)));
   add('out256', ae.reconstruct(x));
-  const { A } = internals(Autoencoder);
+  const { A } = await internals();
   const firstLoss = (b) => {
     const m = new Autoencoder(CARD);
     m.reserve(b);

@@ -40,3 +40,4 @@ export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, Flatten
 export type { Normalizer, NormalizeKind, NormalizeOption } from './models/normalizer.js';
 export type { ScoreMetric, ScoreOptions, CalibrationRule, Detection } from './models/detector.js';
 export { rocAuc, averagePrecision, precisionRecallCurve, confusion, type PrecisionRecallCurve, type Confusion } from './metrics.js';
+export { tileGrid, pairRows, type GridOptions, type ImageGrid } from './image.js';

@@ -5,6 +5,7 @@ import type { Tensor } from '../runtime/memory.js';
 import { checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
 import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
+import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
@@ -168,6 +169,10 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   }
 
   // ---- ModelBase ----
+
+  protected summaryParts(): SummaryPart[] {
+    return [this.encoder, this.decoder];
+  }
 
   protected get decoderNet(): Sequential {
     return this.decoder;

@@ -10,6 +10,7 @@ import { fit, stage, type FitOptions, type History, type Trainable } from '../tr
 import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
 import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
+import { formatSummary, type SummaryPart } from './summary.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -261,6 +262,15 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     return out;
   }
 
+  /** A Keras-like table of the model's torch.nn modules (PyTorch's names), their output shapes
+   *  and parameter counts, with totals. */
+  summary(): string {
+    this.alive();
+    const parts = this.summaryParts();
+    const first = parts[0];
+    return formatSummary(`${this.constructor.name} (${this.kind})`, 'layer' in first ? first.layer.inShape : first.inShape, parts);
+  }
+
   /** Frees the model's memory. Any later call throws DisposedError. */
   dispose(): void {
     if (this.disposed) return;
@@ -318,6 +328,8 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
 
   // ---- what a model supplies ----
 
+  /** The model's networks in forward order, for summary(). */
+  protected abstract summaryParts(): SummaryPart[];
   /** The network that maps codes to outputs (decode). */
   protected abstract get decoderNet(): Sequential;
   /** Inference: the reconstruction of `rows` staged rows. */

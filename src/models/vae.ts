@@ -5,6 +5,7 @@ import type { Tensor } from '../runtime/memory.js';
 import { Rng, checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
 import { Dense, Sequential, type Param } from '../nn/layers.js';
+import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
@@ -195,6 +196,10 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
   }
 
   // ---- ModelBase ----
+
+  protected summaryParts(): SummaryPart[] {
+    return [this.encoder, { name: 'mu', layer: this.muHead }, { name: 'logvar', layer: this.logVarHead }, this.decoder];
+  }
 
   protected get decoderNet(): Sequential {
     return this.decoder;
