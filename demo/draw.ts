@@ -1,3 +1,5 @@
+import { tileGrid } from '../src/index.js';
+
 // Plain canvas charts: a line chart, digit grids, a scatter and a histogram, drawn by the worker
 // on OffscreenCanvases the page handed over, so drawing never runs on the page's main thread.
 // Each is a few dozen lines and adds nothing to install; a chart library would weigh more than
@@ -148,42 +150,36 @@ export function lineChart(t: Target, series: Series[], xLabel: string, yLabel: s
   }
 }
 
-/** Where each digit of a grid goes: `cols` per row, `cell` CSS pixels each, `gap` between. */
+/** A grid of 28×28 digits: `cols` per row, `pad` pixels (of the 28-pixel tiles) between and
+ *  around them, each tile drawn at `scale` CSS pixels per pixel. */
 export interface GridLayout {
   cols: number;
-  cell: number;
-  gap: number;
+  pad: number;
+  scale: number;
 }
 
-/** 28×28 digits (values in [0, 1], or indices into `values`), white ink on black as MNIST is
- *  usually shown; `outline` may frame some of them. */
-export function digitGrid(
-  t: Target, { cols, cell, gap }: GridLayout, images: ArrayLike<number>, count: number,
-  options: { values?: ArrayLike<number>; outline?: (i: number) => string | null } = {},
-): void {
+/** Digits (values in [0, 1]) tiled by the library's tileGrid, white ink on black as MNIST is
+ *  usually shown, on white padding; `outline` may frame some of them. */
+export function digitGrid(t: Target, { cols, pad, scale }: GridLayout, images: Float32Array, count: number, outline?: (i: number) => string | null): void {
   const ctx = context(t);
-  const tile = new ImageData(28, 28);
-  const scratch = new OffscreenCanvas(28, 28);
-  const sctx = scratch.getContext('2d')!;
-  ctx.imageSmoothingEnabled = cell % 28 !== 0;
-  for (let i = 0; i < count; i++) {
-    for (let p = 0; p < 784; p++) {
-      const raw = images[i * 784 + p];
-      const v = options.values ? options.values[raw] : raw;
-      const g = Math.round(Math.min(1, Math.max(0, v)) * 255);
-      tile.data[4 * p] = tile.data[4 * p + 1] = tile.data[4 * p + 2] = g;
-      tile.data[4 * p + 3] = 255;
-    }
-    sctx.putImageData(tile, 0, 0);
-    const x = (i % cols) * (cell + gap);
-    const y = Math.floor(i / cols) * (cell + gap);
-    ctx.drawImage(scratch, x, y, cell, cell);
-    const outline = options.outline?.(i);
-    if (outline) {
-      ctx.strokeStyle = outline;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(x + 1, y + 1, cell - 2, cell - 2);
-    }
+  const grid = tileGrid(images.subarray(0, count * 784), 784, { columns: cols, padding: pad, background: 255 });
+  const pixels = new ImageData(grid.width, grid.height);
+  grid.data.forEach((g, i) => {
+    pixels.data[4 * i] = pixels.data[4 * i + 1] = pixels.data[4 * i + 2] = g;
+    pixels.data[4 * i + 3] = 255;
+  });
+  const scratch = new OffscreenCanvas(grid.width, grid.height);
+  scratch.getContext('2d')!.putImageData(pixels, 0, 0);
+  ctx.imageSmoothingEnabled = !Number.isInteger(scale);
+  ctx.drawImage(scratch, 0, 0, t.width, t.height);
+  for (let i = 0; i < count && outline; i++) {
+    const color = outline(i);
+    if (!color) continue;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    const x = (pad + (i % cols) * (28 + pad)) * scale;
+    const y = (pad + Math.floor(i / cols) * (28 + pad)) * scale;
+    ctx.strokeRect(x + 1, y + 1, 28 * scale - 2, 28 * scale - 2);
   }
 }
 

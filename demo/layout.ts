@@ -12,13 +12,13 @@ export const STEPS = 10;
 /** The most unusual held-out digits shown in the anomaly view. */
 export const RANKED = 30;
 
-const GRIDS: Record<string, { count: number; cols: number; gap: number }> = {
-  recon: { count: 2 * SHOWN, cols: 10, gap: 2 },
-  denoise: { count: 2 * SHOWN, cols: 10, gap: 2 },
-  grid: { count: GRID * GRID, cols: GRID, gap: 0 },
-  samples: { count: SAMPLES, cols: 8, gap: 2 },
-  interp: { count: STEPS, cols: 10, gap: 2 },
-  ranked: { count: RANKED, cols: 10, gap: 2 },
+const GRIDS: Record<string, { count: number; cols: number; pad: number }> = {
+  recon: { count: 2 * SHOWN, cols: 10, pad: 1 },
+  denoise: { count: 2 * SHOWN, cols: 10, pad: 1 },
+  grid: { count: GRID * GRID, cols: GRID, pad: 0 },
+  samples: { count: SAMPLES, cols: 8, pad: 1 },
+  interp: { count: STEPS, cols: 10, pad: 1 },
+  ranked: { count: RANKED, cols: 10, pad: 1 },
 };
 const CHARTS: Record<string, number> = { loss: 240, scatter: 270, hist: 200 };
 
@@ -34,11 +34,10 @@ export interface CanvasBox {
 export function canvasBox(id: string, available: number): CanvasBox {
   const g = GRIDS[id];
   if (!g) return { width: Math.max(200, Math.floor(available)), height: CHARTS[id] };
-  const cell = Math.max(8, Math.floor((Math.min(available, 560) - (g.cols - 1) * g.gap) / g.cols));
+  // the tiled grid's pixels (tileGrid's layout), scaled to the width available, at most 560 px
   const rows = Math.ceil(g.count / g.cols);
-  return {
-    width: g.cols * cell + (g.cols - 1) * g.gap,
-    height: rows * cell + (rows - 1) * g.gap,
-    grid: { cols: g.cols, cell, gap: g.gap },
-  };
+  const w = g.cols * (28 + g.pad) + g.pad;
+  const h = rows * (28 + g.pad) + g.pad;
+  const scale = Math.max(0.25, Math.min(available, 560) / w);
+  return { width: Math.round(w * scale), height: Math.round(h * scale), grid: { cols: g.cols, pad: g.pad, scale } };
 }

@@ -107,10 +107,6 @@ function layout(): void {
 function captions(c: Captions): void {
   $('axes').textContent = c.twoD ? 'held-out codes (z₁, z₂), coloured by digit' : `held-out ${c.latentSize}-D codes on their 2 principal axes, coloured by digit`;
   $('grid-axes').textContent = `${c.twoD ? 'z₁ (→) and z₂ (↑)' : 'the 2 principal axes'} over the held-out codes' mean ± 2σ`;
-  if (c.summary) {
-    $('summary').textContent = c.summary;
-    $('summary').hidden = false;
-  }
   const a = c.anomaly;
   const n = (v: number) => v.toLocaleString('en-US');
   $('score-name').textContent = `held-out digits by score (MSE per pixel); threshold from ${a.rule}`;
@@ -140,6 +136,8 @@ function handle(msg: FromWorker): void {
       state.curve = [];
       $('loss-name').textContent = msg.lossName;
       $('description').textContent = msg.description;
+      $('summary').textContent = msg.summary;
+      $('summary').hidden = false;
       $<HTMLSelectElement>('model').value = msg.settings.model;
       input('latentSize').value = String(msg.settings.latentSize);
       showFor(msg.kind);

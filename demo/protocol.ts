@@ -57,7 +57,6 @@ export interface Captions {
   /** What the scatter's axes are: the code itself at latent size 2, else its principal axes. */
   twoD: boolean;
   latentSize: number;
-  summary?: string;
   anomaly: {
     threshold: number;
     flagged: number;
@@ -72,7 +71,15 @@ export interface Captions {
 export type FromWorker =
   | { type: 'ready'; simd: string; version: string }
   | { type: 'data'; trainRows: number; testRows: number }
-  | { type: 'model'; kind: ModelKind; description: string; lossName: string; settings: Settings }
+  | {
+      type: 'model';
+      kind: ModelKind;
+      description: string;
+      /** model.summary(): the layers under PyTorch's names, output shapes, parameter counts. */
+      summary: string;
+      lossName: string;
+      settings: Settings;
+    }
   /** Progress, with the loss points since the last message (batched: one main-thread task). */
   | { type: 'progress'; progress: Progress | null; points: CurvePoint[] }
   | { type: 'views'; captions: Captions }

@@ -5,6 +5,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   base: './',
-  worker: { format: 'es' },
+  // keepNames: the library's class names show in the page (model.summary() prints them), so the
+  // minifier must not rename the classes
+  worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', reportCompressedSize: false },
 });

@@ -2,7 +2,7 @@
 // views on the page's canvases (OffscreenCanvas). It uses only latent-wasm's public API. The
 // page's main thread runs no kernel and draws nothing, so it stays responsive while training.
 import {
-  init, loadModel, simdMode, Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder, VERSION,
+  init, loadModel, pairRows, simdMode, Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder, VERSION,
   type AnyModel, type BatchLogs,
 } from '../src/index.js';
 import { loadDigits, type Digits } from './digits.js';
@@ -89,17 +89,9 @@ function lossName(m: AnyModel): string {
   return m.config.sparsity ? `${loss} per pixel + L1 penalty` : `${loss} per pixel`;
 }
 
-const NAMES: Record<ModelKind, string> = {
-  autoencoder: 'Autoencoder',
-  denoising: 'DenoisingAutoencoder',
-  sparse: 'SparseAutoencoder',
-  vae: 'VAE',
-  conv: 'ConvAutoencoder',
-};
-
 function describe(m: AnyModel): string {
   const params = Object.values(m.getWeights()).reduce((s, w) => s + w.length, 0);
-  return `${NAMES[KINDS[m.kind]]} · latent size ${m.latentSize} · ${params.toLocaleString('en-US')} parameters`;
+  return `${m.constructor.name} · latent size ${m.latentSize} · ${params.toLocaleString('en-US')} parameters`;
 }
 
 /** The two principal axes of the rows × L codes (power iteration on the float64 covariance,
@@ -171,7 +163,6 @@ interface ViewData {
   twoD: boolean;
   vae?: { grid: Float32Array; samples: Float32Array; interpolation: Float32Array };
   restored?: Float32Array;
-  summary?: string;
 }
 
 function computeViews(): ViewData {
@@ -206,8 +197,6 @@ function computeViews(): ViewData {
     };
   }
   if (noisy) v.restored = m.reconstruct(noisy);
-  const summary = (m as unknown as { summary?: () => string }).summary;
-  if (typeof summary === 'function') v.summary = summary.call(m);
   return v;
 }
 
@@ -232,26 +221,16 @@ function drawLoss(): void {
   ], 'epoch', lossLabel);
 }
 
-/** Digit rows a over b, 10 per row: a[0..9], b[0..9], a[10..19], b[10..19]. */
-function interleave(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  const row = 10 * 784;
-  for (let r = 0; r * row < a.length; r++) {
-    out.set(a.subarray(r * row, (r + 1) * row), 2 * r * row);
-    out.set(b.subarray(r * row, (r + 1) * row), (2 * r + 1) * row);
-  }
-  return out;
-}
-
-function grid(id: string, images: ArrayLike<number>, count: number, options?: Parameters<typeof digitGrid>[4]): void {
-  if (ready(id)) digitGrid(target(id), boxes[id].grid!, images, count, options);
+function grid(id: string, images: Float32Array, count: number, outline?: (i: number) => string | null): void {
+  if (ready(id)) digitGrid(target(id), boxes[id].grid!, images, count, outline);
 }
 
 function drawViews(): void {
   const v = last;
   if (!v) return;
-  grid('recon', interleave(shown!, v.reconstructions), 2 * SHOWN);
-  if (v.restored) grid('denoise', interleave(noisy!, v.restored), 2 * SHOWN);
+  // each row of 10 shown digits above the same 10 after the model
+  grid('recon', pairRows(shown!, v.reconstructions, 784, 10), 2 * SHOWN);
+  if (v.restored) grid('denoise', pairRows(noisy!, v.restored, 784, 10), 2 * SHOWN);
   if (ready('scatter')) {
     scatter(target('scatter'), v.codes, digits!.testLabels, v.twoD ? 'z₁' : 'principal axis 1', v.twoD ? 'z₂' : 'principal axis 2');
   }
@@ -261,7 +240,7 @@ function drawViews(): void {
     grid('interp', v.vae.interpolation, STEPS);
   }
   const anomaly = drawAnomaly();
-  post({ type: 'views', captions: { twoD: v.twoD, latentSize: model!.latentSize, summary: v.summary, anomaly } });
+  post({ type: 'views', captions: { twoD: v.twoD, latentSize: model!.latentSize, anomaly } });
 }
 
 /** Histogram with the threshold, and the most unusual held-out digits (flagged ones outlined). */
@@ -278,7 +257,7 @@ function drawAnomaly(): Captions['anomaly'] {
   const top = order.slice(0, RANKED);
   const images = new Float32Array(top.length * 784);
   top.forEach((i, k) => images.set(d.test.subarray(i * 784, (i + 1) * 784), k * 784));
-  grid('ranked', images, top.length, { outline: (k) => (flags[top[k]] ? '#e15759' : null) });
+  grid('ranked', images, top.length, (k) => (flags[top[k]] ? '#e15759' : null));
   const byDigit = new Array<number>(10).fill(0);
   let flagged = 0;
   flags.forEach((f, i) => {
@@ -346,7 +325,7 @@ function adopt(m: AnyModel, s: Settings): void {
   lossLabel = lossName(m);
   clearAll();
   noisy = kind === 'denoising' ? noisyCopy(shown!, noiseStd()) : null;
-  post({ type: 'model', kind, description: describe(m), lossName: lossLabel, settings: s });
+  post({ type: 'model', kind, description: describe(m), summary: m.summary(), lossName: lossLabel, settings: s });
   addCurve([{ x: 0, val: valLoss() }]);
   sendProgress(null);
   updateViews();
