@@ -11,7 +11,7 @@ await init();
 
 const W = 10;
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-const cfg: AutoencoderConfig = { inputSize: W, hidden: [8], latentSize: 3, seed: 4, optimizer: { type: 'adam', learningRate: 0.01 } };
+const cfg: AutoencoderConfig = { inputSize: W, hidden: [8], latentSize: 3, seed: 4, outputActivation: 'linear', loss: 'mse', optimizer: { type: 'adam', learningRate: 0.01 } };
 const x = randomArray(203 * W, 1, 0, 1);
 const v = randomArray(45 * W, 2, 0, 1);
 

@@ -432,7 +432,7 @@ export function stage(arena: Arena, xb: Tensor, data: Rows, order: Int32Array | 
 /** Every key of FitOptions (typed: none missing, none extra). */
 const FIT_KEYS: { [K in keyof FitOptions]-?: true } = {
   epochs: true, batchSize: true, shuffle: true, validationSplit: true, validationData: true, onEpochEnd: true, onBatchEnd: true,
-  signal: true, earlyStopping: true, learningRateSchedule: true, clipValue: true,
+  signal: true, earlyStopping: true, learningRateSchedule: true, clipValue: true, shuffleBuffer: true,
 };
 /** The keys of each learning-rate schedule. */
 const SCHEDULE_KEYS = {
