@@ -3,12 +3,12 @@
 // on its training rows, then asked about the test set, where the held-out digit is the anomaly.
 // Prints the AUROC and average precision of the scores, and the precision and recall of the
 // calibrated detector at its threshold.
-//   npm run build && node examples/anomaly-digits.mjs [--anomaly 7] [--epochs 10] [--contamination 0.05]
+//   npm run build && node examples/anomaly-digits.mjs [--anomaly 2] [--epochs 5] [--contamination 0.05]
 import { Autoencoder, averagePrecision, confusion, init, rocAuc } from '../dist/index.js';
 import { flag, loadMnist } from './load-mnist.mjs';
 
-const anomaly = flag('anomaly', 7);
-const epochs = flag('epochs', 10);
+const anomaly = flag('anomaly', 2);
+const epochs = flag('epochs', 5);
 const contamination = flag('contamination', 0.05);
 const { train, test, trainLabels, testLabels } = loadMnist();
 

@@ -53,13 +53,42 @@ export function toRows(x: unknown, width: number, what: string): Rows {
   return { data, rows: data.length / width, width };
 }
 
+/**
+ * Refuses targets outside [0, 1] for binary cross-entropy, whose loss is meaningless there (on
+ * values around 1e5 it goes negative and the scores are garbage, with no other sign). One
+ * min/max pass; the message gives the range found and the two ways out.
+ */
+export function checkUnitTargets(rows: Rows, what: string, normalizer?: { shift: Float32Array; scale: Float32Array } | null): void {
+  const d = rows.data;
+  const w = rows.width;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < d.length; i++) {
+    // with a normalizer, the value the model trains on (as normalizeRows computes it)
+    const j = i % w;
+    const v = normalizer ? Math.fround(Math.fround(d[i] - normalizer.shift[j]) / normalizer.scale[j]) : d[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min < 0 || max > 1) {
+    throw new InputError(
+      `${what} holds values in [${min}, ${max}]${normalizer ? ' after the model\'s normalization' : ''}; the loss 'bce' (sigmoid output) needs targets in [0, 1]: ` +
+        "normalize the data to [0, 1] (pixels / 255, or the model option normalize: 'minmax'), or use outputActivation 'linear' with loss 'mse'",
+    );
+  }
+}
+
 /** A short description of a value of the wrong kind, for error messages. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of ${(v as unknown as ArrayLike<number>).length}`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  if (typeof v === 'object') {
+    // Object.prototype's constructor, never an own "constructor" key of parsed JSON
+    const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return `a ${typeof name === 'string' && name ? name : 'object'}`;
+  }
   return `${typeof v} ${String(v)}`;
 }
 
@@ -93,15 +122,23 @@ export function checkKeys(options: object, allowed: readonly string[], what: str
   }
 }
 
-/** The entry of `candidates` closest to `key` (case and _/- ignored), if reasonably close. */
+/**
+ * The entry of `candidates` closest to `key` (case and _/- ignored), if reasonably close: within
+ * an edit distance of about a third of its length, or one being the start of the other
+ * (`hiddenLayers` → `hidden`, `hi` → `high`), ties going to the smaller edit distance.
+ */
 function nearest(key: string, candidates: readonly string[]): string | undefined {
   const fold = (s: string): string => s.toLowerCase().replace(/[_-]/g, '');
   const k = fold(key);
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(k.length / 3)) + 1;
+  let bestScore = Math.max(2, Math.floor(k.length / 3)) + 1;
+  let bestDistance = Infinity;
   for (const c of candidates) {
-    const d = editDistance(k, fold(c));
-    if (d < bestDistance) [best, bestDistance] = [c, d];
+    const f = fold(c);
+    const d = editDistance(k, f);
+    const prefix = Math.min(k.length, f.length) >= 2 && (k.startsWith(f) || f.startsWith(k));
+    const score = prefix ? Math.min(d, 1) : d;
+    if (score < bestScore || (best !== undefined && score === bestScore && d < bestDistance)) [best, bestScore, bestDistance] = [c, score, d];
   }
   return best;
 }

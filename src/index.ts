@@ -14,6 +14,7 @@ export type { ActivationName } from './runtime/kernels.js';
 export type { InitName } from './nn/init.js';
 export type { OptimizerConfig, OptimizerName } from './nn/optimizers.js';
 export type { FitOptions, History, EpochLogs, BatchLogs, EarlyStopping, LearningRateSchedule } from './train/fit.js';
+export type { DataSource, Batches } from './train/source.js';
 export type { LayerSpec, DenseSpec, DropoutSpec } from './nn/specs.js';
 export {
   Autoencoder,

@@ -193,7 +193,7 @@ describe('Autoencoder', () => {
     const configCases: [string, object, RegExp][] = [
       ['activation', { activation: 'swish' }, /activation must be one of linear, relu.*got "swish"/],
       ['optimizer', { optimizer: { type: 'lbfgs' } }, /optimizer.type must be one of sgd, adam.*got "lbfgs"/],
-      ['optimizer option', { optimizer: { type: 'sgd', beta1: 0.9 } }, /optimizer.beta1 is not an option of 'sgd'/],
+      ['optimizer option', { optimizer: { type: 'sgd', beta1: 0.9 } }, /optimizer.beta1 is not an option; expected one of type, clipNorm, learningRate, momentum, dampening, nesterov, weightDecay/],
       ['learning rate', { optimizer: { type: 'adam', learningRate: -1 } }, /optimizer.learningRate must be a finite number ≥ 0/],
       ['inputSize', { inputSize: 0 }, /inputSize must be an integer ≥ 1; got 0/],
       ['hidden', { hidden: [4, 'x'] }, /hidden\[1\] must be an integer/],

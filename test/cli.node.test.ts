@@ -223,7 +223,7 @@ describe('latent-wasm CLI', () => {
     expectOneLine(await cli('score', 'ae.safetensors', 'narrow.json'), 1, /narrow\.json: rows have 2 values; the model takes 784/);
     expectOneLine(await cli('inspect', 'not-a-model.safetensors'), 1, /not-a-model\.safetensors: not a latent-wasm model file/);
     expectOneLine(await cli('inspect', 'digits-idx3-ubyte.gz'), 1, /not a latent-wasm model file/);
-    expectOneLine(await cli('sample', 'ae.safetensors', '-o', 'x.png'), 1, /holds a autoencoder; sample needs a VAE/);
+    expectOneLine(await cli('sample', 'ae.safetensors', '-o', 'x.png'), 1, /holds a model of kind 'autoencoder'; sample needs a VAE/);
     expectOneLine(await cli('train', 'digits-idx3-ubyte.gz', '-o', 'm.safetensors', '--epochs', 'ten'), 2, /--epochs must be an integer/);
     expectOneLine(await cli('train', 'digits-idx3-ubyte.gz', '-o', 'm.safetensors', '--epoch', '3'), 2, /unknown flag '--epoch'/);
     expectOneLine(await cli('train', 'digits-idx3-ubyte.gz'), 2, /-o <model\.safetensors> is required/);

@@ -2,7 +2,7 @@
 // the decoder for odd inputs), typed config errors, rebuilding from its layers description,
 // training on a tiny batch, and memory returned on dispose.
 import { describe, expect, test } from 'vitest';
-import { ConvAutoencoder, init, InputError, liveTensors, loadModel, ShapeError } from '../src/index.js';
+import { Autoencoder, ConvAutoencoder, init, InputError, liveTensors, loadModel, ShapeError, type ConvAutoencoderConfig } from '../src/index.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
@@ -81,6 +81,37 @@ describe('ConvAutoencoder', () => {
     expect(m.reconstructionError(x).length).toBe(32);
     m.dispose();
     again.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
+  // defect 2: these options used to be dropped silently. Each variant must train to exactly the
+  // bits of the Autoencoder built from the same layers description with the same option (whose
+  // noise and penalties are tested against references), and away from the plain conv model.
+  const variants: [string, Partial<ConvAutoencoderConfig>][] = [
+    ['gaussian noise', { noise: { type: 'gaussian', std: 0.3 } }],
+    ['mask noise', { noise: { type: 'mask', p: 0.3 } }],
+    ['salt-and-pepper noise', { noise: { type: 'saltPepper', p: 0.2 } }],
+    ['L1 sparsity', { sparsity: { l1: 0.5 } }],
+    ['KL sparsity', { latentActivation: 'sigmoid', sparsity: { kl: { target: 0.05, weight: 1 } } }],
+  ];
+  test.each(variants)('%s: trains as the Autoencoder with that option does, not as the plain model; saved and loaded with it', async (_, extra) => {
+    const start = liveTensors();
+    const base: ConvAutoencoderConfig = { inputShape: [1, 6, 6], filters: [3], latentSize: 4, seed: 5, latentActivation: extra.latentActivation };
+    const x = randomArray(12 * 36, 8, 0, 1);
+    const conv = new ConvAutoencoder({ ...base, ...extra });
+    const plain = new ConvAutoencoder(base);
+    const { noise, sparsity } = conv.config;
+    expect(noise ?? sparsity).toBeDefined();
+    const reference = new Autoencoder({ ...plain.config, ...(noise ? { noise } : { sparsity }) } as never);
+    const fitted = [];
+    for (const m of [conv, plain, reference]) fitted.push(await m.fit(x, { epochs: 2, batchSize: 4 }));
+    expect(conv.getWeights()).toEqual(reference.getWeights());
+    expect(conv.getWeights()).not.toEqual(plain.getWeights());
+    if (sparsity) expect(Object.keys(fitted[0].metrics)).toEqual(['reconstruction', 'penalty']);
+    const back = loadModel(conv.save());
+    expect(back).toBeInstanceOf(ConvAutoencoder);
+    expect(back.config).toEqual(conv.config);
+    for (const m of [conv, plain, reference, back]) m.dispose();
     expect(liveTensors()).toBe(start);
   });
 

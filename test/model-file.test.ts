@@ -15,6 +15,7 @@ import {
   writeSafetensors,
   type AutoencoderConfig,
 } from '../src/index.js';
+import { arena } from '../src/runtime/context.js';
 import { loadFixture } from './fixtures/load.js';
 import { randomArray } from './helpers/reference.js';
 
@@ -155,8 +156,20 @@ describe('files that do not fit: typed FormatErrors naming what and where', () =
     return writeSafetensors(tensors, meta);
   };
   const cases: [string, Uint8Array, RegExp][] = [
-    ['a newer format version', rewrite((_, m) => void (m.formatVersion = '99')), /format version 99 .* reads versions 1/],
-    ['an unknown kind', rewrite((_, m) => void (m.kind = 'gan')), /unknown model kind 'gan'/],
+    ['a newer format version', rewrite((_, m) => void (m.formatVersion = '99')), /format version "99" .* reads versions 1/],
+    ['an unknown kind', rewrite((_, m) => void (m.kind = 'gan')), /__metadata__.kind is "gan"; this library loads autoencoder, denoisingAutoencoder, sparseAutoencoder, vae, convAutoencoder/],
+    ...['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'].map(
+      (k): [string, Uint8Array, RegExp] => [`the Object.prototype key ${k} as kind`, rewrite((_, m) => void (m.kind = k)), new RegExp(`__metadata__.kind is "${k}"; this library loads`)],
+    ),
+    ['no kind', rewrite((_, m) => void delete m.kind), /__metadata__.kind is missing/],
+    ['a format version in another notation', rewrite((_, m) => void (m.formatVersion = '0x1')), /format version "0x1"/],
+    ['a format version with a fraction', rewrite((_, m) => void (m.formatVersion = '1.0')), /format version "1.0"/],
+    ['no config', rewrite((_, m) => void delete m.config), /__metadata__.config is missing/],
+    ['a config nested too deep', rewrite((_, m) => void (m.config = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000))), /__metadata__.config nests objects or arrays 6 deep at character 25; expected at most 5/],
+    ['a config that is an array', rewrite((_, m) => void (m.config = '[1]')), /config is not a JSON object/],
+    ['a config with an unknown key', rewrite((_, m) => void (m.config = m.config.replace('"seed"', '"sead"'))), /config does not describe a valid autoencoder: Autoencoder config.sead is not an option; did you mean 'seed'/],
+    // the file holds 2,628 weights; a latent size of 10^8 would need gigabytes: refused before any allocation grows memory
+    ['a claimed size the file cannot hold', rewrite((_, m) => void (m.config = m.config.replace('"latentSize":4', '"latentSize":100000000').replace('"units":4,', '"units":100000000,'))), /config describes a autoencoder larger than its \d+ bytes can hold/],
     ['a config that is not JSON', rewrite((_, m) => void (m.config = '{oops')), /config is not valid JSON/],
     ['an invalid config', rewrite((_, m) => void (m.config = JSON.stringify({ inputSize: 0 }))), /config does not describe a valid autoencoder: inputSize/],
     ['a missing tensor', rewrite((t) => void t.splice(1, 1)), /'encoder.0.bias' \[12\] is missing/],
@@ -168,8 +181,54 @@ describe('files that do not fit: typed FormatErrors naming what and where', () =
   ];
   test.each(cases)('%s', (_, bytes, message) => {
     const start = liveTensors();
+    const memory = arena().ex.memory.buffer.byteLength;
     expect(() => loadModel(bytes)).toThrow(FormatError);
     expect(() => loadModel(bytes)).toThrow(message);
     expect(liveTensors()).toBe(start);
+    expect(arena().ex.memory.buffer.byteLength).toBe(memory);
+  });
+});
+
+describe('typed loading: Class.load(bytes) returns that class', () => {
+  test('each class loads its own files, bit for bit, typed as that class', () => {
+    const start = liveTensors();
+    const vae = new VAE({ inputSize: W, hidden: [12], latentSize: 3, seed: 4 });
+    const back: VAE = VAE.load(vae.save());
+    expect(back).toBeInstanceOf(VAE);
+    // a VAE-only method, which compiles only because load returns a VAE
+    expect(bits(back.sample(2, { seed: 1 }))).toEqual(bits(vae.sample(2, { seed: 1 })));
+    const ae = new Autoencoder(config);
+    const ae2: Autoencoder = Autoencoder.load(ae.save().buffer);
+    expect(bits(ae2.encode(x))).toEqual(bits(ae.encode(x)));
+    const dae = new DenoisingAutoencoder({ ...config, noise: { type: 'mask', p: 0.2 } });
+    const dae2: DenoisingAutoencoder = DenoisingAutoencoder.load(dae.save());
+    expect(bits(dae2.denoise(x))).toEqual(bits(dae.denoise(x)));
+    for (const m of [vae, back, ae, ae2, dae, dae2]) m.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
+  test('a file of another kind is a FormatError naming both kinds, nothing built', () => {
+    const start = liveTensors();
+    const vae = new VAE({ inputSize: W, hidden: [12], latentSize: 3 });
+    const ae = new DenoisingAutoencoder({ ...config, noise: { type: 'mask', p: 0.2 } });
+    const vaeFile = vae.save();
+    const daeFile = ae.save();
+    vae.dispose();
+    ae.dispose();
+    expect(() => Autoencoder.load(vaeFile)).toThrow(FormatError);
+    expect(() => Autoencoder.load(vaeFile)).toThrow(/__metadata__.kind is "vae"; expected autoencoder/);
+    expect(() => VAE.load(daeFile)).toThrow(/__metadata__.kind is "denoisingAutoencoder"; expected vae/);
+    // a subclass's file is not the base class's: the kinds must agree exactly
+    expect(() => Autoencoder.load(daeFile)).toThrow(/"denoisingAutoencoder"; expected autoencoder/);
+    expect(() => SparseAutoencoder.load(daeFile)).toThrow(FormatError);
+    expect(liveTensors()).toBe(start);
+  });
+
+  test('save() returns a Uint8Array over an ArrayBuffer (a BlobPart)', () => {
+    const ae = new Autoencoder(config);
+    const bytes: Uint8Array<ArrayBuffer> = ae.save();
+    expect(bytes.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(new Blob([ae.save()]).size).toBe(bytes.length);
+    ae.dispose();
   });
 });

@@ -51,7 +51,7 @@ function expectClose(theirs: Float32Array | undefined, ours: Float32Array, what:
   let at = 0;
   for (let i = 0; i < ours.length; i++) {
     const d = Math.abs(theirs![i] - ours[i]) / Math.max(1, Math.abs(ours[i]));
-    if (!(d <= worst)) (worst = d), (at = i);
+    if (!(d <= worst)) (worst = Number.isNaN(d) ? Infinity : d), (at = i); // a NaN fails, whatever follows
   }
   expect(worst, `${what}: worst at [${at}]: ONNX ${theirs![at]} vs ours ${ours[at]}`).toBeLessThanOrEqual(1e-5);
 }
@@ -137,6 +137,23 @@ describe('toOnnx runs in onnxruntime-web with our outputs', () => {
     vae.dispose();
   });
 
+  test('normalizers as graph ops: standard (Autoencoder), minmax (VAE), fixed (conv); outputs in input units', async () => {
+    const ae = await trained(new Autoencoder({
+      inputSize: 784, hidden: [32], latentSize: 8, outputActivation: 'linear', loss: 'mse', normalize: 'standard', seed: 9,
+    }));
+    expect(ae.normalizer).not.toBeNull();
+    await checkModel(ae);
+    ae.dispose();
+    const vae = await trained(new VAE({ inputSize: 784, hidden: [32], latentSize: 4, normalize: 'minmax', seed: 10 }));
+    await checkModel(vae, 18);
+    vae.dispose();
+    const mean = Float32Array.from({ length: 784 }, (_, j) => 0.1 + (j % 7) * 0.05);
+    const std = Float32Array.from({ length: 784 }, (_, j) => 0.5 + (j % 5) * 0.25);
+    const conv = await trained(new ConvAutoencoder({ inputShape: [1, 28, 28], filters: [4], latentSize: 8, outputActivation: 'linear', loss: 'mse', normalize: { mean, std }, seed: 11 }));
+    await checkModel(conv);
+    conv.dispose();
+  });
+
   test('ConvAutoencoder (Conv, ConvTranspose with output padding, Flatten, Reshape)', async () => {
     // 28 → 14 → 7 → 4 with stride 2: the decoder needs output padding to give back 7 and 14
     const conv = await trained(new ConvAutoencoder({ inputShape: [1, 28, 28], filters: [4, 8, 8], latentSize: 16, seed: 7 }));
@@ -183,6 +200,14 @@ describe('toOnnx bad input', () => {
     m.dispose();
     expect(() => toOnnx({} as never)).toThrow(/model must be a model of the family/);
     expect(() => toOnnx(null as never)).toThrow(InputError);
+  });
+
+  test('a normalizer not fitted yet: InputError, nothing exported', () => {
+    const ae = new Autoencoder({ inputSize: 4, latentSize: 2, normalize: 'standard' });
+    expect(() => toOnnx(ae)).toThrow(/toOnnx: the model's standard normalizer has no statistics yet: call fit\(x\) or fitNormalizer\(x\) first/);
+    ae.fitNormalizer(new Float32Array([0, 1, 2, 3, 4, 5, 6, 8]));
+    expect(toOnnx(ae).length).toBeGreaterThan(0);
+    ae.dispose();
   });
 
   test('options: unknown keys, opset out of range, unknown graph; a disposed model', () => {

@@ -100,7 +100,8 @@ describe('learning-rate schedules', () => {
 
 describe('gradient clipping and weight decay', () => {
   test('clipValue bounds every gradient value: one SGD step moves no weight by more than lr·clipValue', async () => {
-    const ae = new Autoencoder({ ...config, optimizer: { type: 'sgd', learningRate: 1 } });
+    // data ×50 for large gradients: outside [0, 1], so a linear output with MSE (BCE refuses it)
+    const ae = new Autoencoder({ ...config, outputActivation: 'linear', loss: 'mse', optimizer: { type: 'sgd', learningRate: 1 } });
     const before = ae.getWeights();
     await ae.fit(data(8).map((v) => v * 50), { epochs: 1, batchSize: 8, clipValue: 1e-3 });
     const after = ae.getWeights();
@@ -122,7 +123,7 @@ describe('gradient clipping and weight decay', () => {
   });
 
   test('clipNorm (optimizer) bounds the global step; weightDecay shrinks unused weights', async () => {
-    const ae = new Autoencoder({ ...config, optimizer: { type: 'sgd', learningRate: 1, clipNorm: 0.01 } });
+    const ae = new Autoencoder({ ...config, outputActivation: 'linear', loss: 'mse', optimizer: { type: 'sgd', learningRate: 1, clipNorm: 0.01 } });
     const before = ae.getWeights();
     await ae.fit(data(8).map((v) => v * 50), { epochs: 1, batchSize: 8 });
     const after = ae.getWeights();

@@ -2,9 +2,8 @@
 // Every command takes --help. Errors print one line on stderr and exit non-zero (2: usage,
 // 1: bad input, 130: Ctrl-C); LATENT_WASM_DEBUG=1 adds the stack.
 import { basename } from 'node:path';
-import { Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, VERSION, init } from 'latent-wasm';
+import { Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, VERSION, init, readSafetensors } from 'latent-wasm';
 import { pairRows, readFileBytes, saveFile } from 'latent-wasm/node';
-import { readSafetensors } from 'latent-wasm';
 import { choice, intList, num, parse } from './args.mjs';
 import { readData } from './data.mjs';
 import { DataError, Interrupted, UsageError, errorLine, exitCode } from './errors.mjs';
@@ -243,7 +242,7 @@ async function sample({ values, positionals: [modelPath] }) {
   if (!values.output) throw new UsageError('-o <grid.png|out.csv|out.npy> is required');
   const n = num(values, 'n', 64, { integer: true, min: 1, max: 100_000 });
   const model = await loadModelFile(modelPath);
-  if (model.kind !== 'vae') throw new DataError(`${modelPath}: holds a ${model.kind}; sample needs a VAE (train one with --model vae)`);
+  if (model.kind !== 'vae') throw new DataError(`${modelPath}: holds a model of kind '${model.kind}'; sample needs a VAE (train one with --model vae)`);
   const rows = model.sample(n, { seed: num(values, 'seed', 0, { integer: true, min: 0 }) });
   await writeImagesOrRows(values, rows, n, model.inputSize, imageShape(values.shape, undefined, model.inputSize), 'x');
 }

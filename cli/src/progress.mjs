@@ -26,6 +26,11 @@ export function progress({ epochs, tty = process.stderr.isTTY }) {
     },
     // a finished epoch's line goes above the bar
     epoch: (logs) => bars.log(`${line(logs)}\n`),
-    stop: () => bars.stop(),
+    stop() {
+      // a redraw first: it prints the epoch lines logged since the last one (the last epoch's)
+      if (bar) bars.update();
+      bars.stop();
+      bar = null;
+    },
   };
 }

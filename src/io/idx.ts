@@ -8,7 +8,7 @@
  * runtimes); no Node-only API is used here.
  */
 import { FormatError, InputError, RuntimeError } from '../errors.js';
-import { describe } from '../data.js';
+import { checkKeys, describe } from '../data.js';
 
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -55,6 +55,7 @@ export async function readIdx(bytes: Uint8Array, options: ReadIdxOptions = {}): 
   if (options === null || typeof options !== 'object') {
     throw new InputError(`readIdx: options must be an object; got ${describe(options)}`);
   }
+  checkKeys(options, ['maxBytes'], 'readIdx options');
   const maxBytes = options.maxBytes ?? 2 ** 30;
   if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 0) {
     throw new InputError(`readIdx: options.maxBytes must be an integer ≥ 0; got ${String(maxBytes)}`);
@@ -71,8 +72,13 @@ export async function readIdx(bytes: Uint8Array, options: ReadIdxOptions = {}): 
  */
 export function idxToFloat32(idx: IdxFile, options: { scale?: number } = {}): Float32Array {
   if (idx === null || typeof idx !== 'object' || !ArrayBuffer.isView(idx.data)) {
-    throw new InputError(`idxToFloat32: idx must be the result of readIdx; got ${describe(idx)}`);
+    const hint = idx instanceof Promise ? ' (readIdx returns a Promise: await it)' : '';
+    throw new InputError(`idxToFloat32: idx must be the result of readIdx; got ${describe(idx)}${hint}`);
   }
+  if (options === null || typeof options !== 'object') {
+    throw new InputError(`idxToFloat32: options must be an object like { scale: 1 / 255 }; got ${describe(options)}`);
+  }
+  checkKeys(options, ['scale'], 'idxToFloat32 options');
   const scale = options.scale ?? 1;
   if (typeof scale !== 'number' || !Number.isFinite(scale)) {
     throw new InputError(`idxToFloat32: options.scale must be a finite number; got ${String(scale)}`);

@@ -1,17 +1,10 @@
-import { FormatError, LatentError } from '../errors.js';
 import { Autoencoder, DenoisingAutoencoder, SparseAutoencoder } from '../models/autoencoder.js';
 import { VAE } from '../models/vae.js';
 import { ConvAutoencoder } from '../models/conv-autoencoder.js';
-import { loadTensorsInto, readModelHeader } from './model-file.js';
+import { loadModelFile } from './model-file.js';
 
-/** Every model class loadModel can rebuild, by its `kind`. */
-const MODELS: Record<string, new (config: never) => AnyModel> = {
-  autoencoder: Autoencoder,
-  denoisingAutoencoder: DenoisingAutoencoder,
-  sparseAutoencoder: SparseAutoencoder,
-  vae: VAE,
-  convAutoencoder: ConvAutoencoder,
-};
+/** Every model class loadModel can rebuild; each names its `kind`. */
+const MODELS = [Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder] as const;
 
 /** Any model of the family. */
 export type AnyModel = Autoencoder | DenoisingAutoencoder | SparseAutoencoder | VAE | ConvAutoencoder;
@@ -19,26 +12,9 @@ export type AnyModel = Autoencoder | DenoisingAutoencoder | SparseAutoencoder | 
 /**
  * Rebuilds a model saved by `model.save()`: the right class, the same architecture, the same
  * weights (bitwise) and, when saved with them, the optimizer and RNG state. Synchronous after
- * `init()`. Any problem with the bytes is a FormatError that says what and where.
+ * `init()`. Any problem with the bytes is a FormatError that says what and where. When the
+ * class is known, `VAE.load(bytes)` (and so on) returns that class.
  */
 export function loadModel(bytes: Uint8Array | ArrayBuffer): AnyModel {
-  const { file, kind, config } = readModelHeader(bytes as Uint8Array);
-  const Model = MODELS[kind];
-  if (!Model) throw new FormatError(`unknown model kind '${kind}'; this library loads ${Object.keys(MODELS).join(', ')}`);
-  let model: AnyModel;
-  try {
-    model = new Model(config as never);
-  } catch (e) {
-    if (e instanceof LatentError && !(e instanceof FormatError) && e.name !== 'RuntimeError') {
-      throw new FormatError(`the file's config does not describe a valid ${kind}: ${e.message}`);
-    }
-    throw e;
-  }
-  try {
-    loadTensorsInto(model, file);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model;
+  return loadModelFile<AnyModel>(bytes, MODELS);
 }

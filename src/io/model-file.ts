@@ -1,4 +1,6 @@
-import { FormatError, InputError } from '../errors.js';
+import { checkKeys, describe } from '../data.js';
+import { FormatError, InputError, LatentError, RuntimeError } from '../errors.js';
+import { arena } from '../runtime/context.js';
 import type { Param } from '../nn/layers.js';
 import type { Optimizer } from '../nn/optimizers.js';
 import type { Arena } from '../runtime/memory.js';
@@ -6,7 +8,7 @@ import type { Rng } from '../runtime/rng.js';
 import { VERSION } from '../version.js';
 import type { Normalizer, NormalizeKind } from '../models/normalizer.js';
 import type { ScoreMetric } from '../models/detector.js';
-import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
+import { checkNesting, readSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
 
 /**
  * A model file is one safetensors file: the parameters under PyTorch's names (F32), and in
@@ -35,7 +37,27 @@ export interface SavableModel {
   params(): Param[];
   setNormalizer(n: Normalizer): void;
   setThreshold(t: number | undefined, metric: ScoreMetric): void;
+  dispose(): void;
 }
+
+/** A model class as loading sees it: the kind its files record, and its constructor. */
+export interface ModelClass<M extends SavableModel> {
+  readonly kind: string;
+  new (config: never): M;
+}
+
+/** How deep a model config nests (config { layers { encoder [ { outputPadding [ ] } ] } }). */
+const MAX_CONFIG_DEPTH = 5;
+/**
+ * Building a model allocates its parameters, their gradients, the optimizer's state (up to 3
+ * tensors per parameter) and a dense layer's packed panels (its weight with rows padded to 32:
+ * up to 32× for a 1-unit layer), so about 38× the parameters' bytes at most. A file must hold
+ * every parameter, so a config that needs more than this many times the file's size (plus a
+ * little for the generator and small tensors) claims sizes its file does not have: it is
+ * refused before memory grows.
+ */
+const BUILD_BYTES_PER_FILE_BYTE = 64;
+const BUILD_BYTES_SLACK = 1 << 20;
 
 /** The normalizer's tensors in a model file: x' = (x − shift) / scale, F32 [inputSize] each. */
 const SHIFT = 'normalizer.shift';
@@ -55,8 +77,12 @@ const SLOTS: Record<string, readonly string[]> = {
   adadelta: ['square_avg', 'acc_delta'],
 };
 
-export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8Array {
-  if (typeof options !== 'object' || options === null) throw new InputError('save options must be an object');
+export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
+  if (typeof options !== 'object' || options === null) throw new InputError(`save options must be an object like { optimizer: true }; got ${describe(options)}`);
+  checkKeys(options, ['optimizer'], 'save options');
+  if (options.optimizer !== undefined && typeof options.optimizer !== 'boolean') {
+    throw new InputError(`save options.optimizer must be a boolean; got ${describe(options.optimizer)}`);
+  }
   const tensors: TensorToWrite[] = model.params().map((p) => ({ name: p.name, shape: [...p.shape], data: model.arena.read(p.value) }));
   const metadata: Record<string, string> = {
     format: FORMAT,
@@ -87,9 +113,79 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
   return writeSafetensors(tensors, metadata);
 }
 
+/**
+ * Rebuilds the model a file written by saveModel holds, as the one of `classes` whose kind the
+ * file records (a FormatError naming the file's kind and the expected ones otherwise). The model
+ * is built from the file's config under an allocation cap proportional to the file's size, then
+ * given the file's tensors; a config the class refuses is a FormatError saying why, and a model
+ * that fails to load is disposed before the error propagates.
+ */
+export function loadModelFile<M extends SavableModel>(bytes: Uint8Array | ArrayBuffer, classes: readonly ModelClass<M>[]): M {
+  const u8 = asBytes(bytes, 'bytes');
+  const { file, kind, config } = readModelHeader(u8);
+  const Model = classes.find((c) => c.kind === kind);
+  if (!Model) {
+    const expected = classes.map((c) => c.kind).join(', ');
+    throw new FormatError(`__metadata__.kind is ${quote(kind)}; ${classes.length === 1 ? 'expected' : 'this library loads'} ${expected}`);
+  }
+  const cap = BUILD_BYTES_PER_FILE_BYTE * u8.length + BUILD_BYTES_SLACK;
+  let model: M;
+  try {
+    model = arena().construct(
+      cap,
+      (requested) =>
+        new FormatError(`the file's config describes a ${kind} larger than its ${u8.length} bytes can hold ` +
+          `(building it needs more than ${cap} bytes, at a ${requested}-byte tensor); the sizes in __metadata__.config are wrong`),
+      () => new Model(config as never),
+    );
+  } catch (e) {
+    if (e instanceof LatentError && !(e instanceof FormatError) && !(e instanceof RuntimeError)) {
+      throw new FormatError(`the file's config does not describe a valid ${kind}: ${e.message}`);
+    }
+    throw e;
+  }
+  try {
+    loadTensorsInto(model, file);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** Names of Object.prototype's members ("toString", "constructor", "__proto__", ...). */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * No model option is named like a member of Object.prototype, and an own "toString" or
+ * "valueOf" that is not a function makes the object impossible to print or compare: such a key
+ * anywhere in a file's config is a FormatError before the config reaches a model.
+ */
+function checkNoPrototypeKeys(v: unknown, what: string): void {
+  if (typeof v !== 'object' || v === null) return;
+  for (const [k, child] of Object.entries(v)) {
+    const at = Array.isArray(v) ? `${what}[${k}]` : `${what}.${k}`;
+    if (!Array.isArray(v) && PROTOTYPE_KEYS.has(k)) throw new FormatError(`${at}: no model option is named ${JSON.stringify(k)}`);
+    checkNoPrototypeKeys(child, at);
+  }
+}
+
+/** A metadata value for an error message: quoted, and cut short when long. */
+function quote(s: string | undefined): string {
+  if (s === undefined) return 'missing';
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}
+
+/** Bytes given as a Uint8Array or an ArrayBuffer. */
+function asBytes(bytes: unknown, what: string): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  throw new InputError(`${what} must be a Uint8Array or an ArrayBuffer; got ${describe(bytes)}`);
+}
+
 /** Parses a file written by saveModel: its kind and config, checked. */
 export function readModelHeader(bytes: Uint8Array): { file: SafetensorsFile; kind: string; config: unknown } {
-  const file = readSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
+  const file = readSafetensors(bytes);
   const meta = file.metadata;
   if (!meta || meta.format !== FORMAT) {
     throw new FormatError(
@@ -97,20 +193,23 @@ export function readModelHeader(bytes: Uint8Array): { file: SafetensorsFile; kin
         'load it with Autoencoder.fromSafetensors(bytes, config) and the architecture',
     );
   }
-  const version = Number(meta.formatVersion);
-  if (!READABLE_VERSIONS.includes(version)) {
+  // the exact decimal text: Number() would also take '0x1', ' 1' or '1.0'
+  if (!READABLE_VERSIONS.some((v) => String(v) === meta.formatVersion)) {
     throw new FormatError(
-      `model file format version ${meta.formatVersion} (written by latent-wasm ${meta.libraryVersion ?? '?'}) ` +
+      `model file format version ${quote(meta.formatVersion)} (written by latent-wasm ${quote(meta.libraryVersion)}) ` +
         `is not one this library (${VERSION}) reads: it reads versions ${READABLE_VERSIONS.join(', ')}`,
     );
   }
+  if (meta.config === undefined) throw new FormatError('__metadata__.config is missing; expected the model config as JSON');
+  checkNesting(meta.config, MAX_CONFIG_DEPTH, '__metadata__.config', ' (config, layers, encoder or decoder, layer spec, size pair)');
   let config: unknown;
   try {
     config = JSON.parse(meta.config);
   } catch {
     throw new FormatError('__metadata__.config is not valid JSON');
   }
-  if (typeof config !== 'object' || config === null) throw new FormatError('__metadata__.config is not a JSON object');
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new FormatError('__metadata__.config is not a JSON object');
+  checkNoPrototypeKeys(config, '__metadata__.config');
   return { file, kind: meta.kind, config };
 }
 
@@ -209,9 +308,9 @@ function readThreshold(model: SavableModel, meta: Record<string, string>): { val
 }
 
 /** Loads PyTorch-named weights (no metadata needed) into a model built from the given config. */
-export function loadSafetensorsInto<M extends SavableModel & { dispose(): void }>(model: M, bytes: Uint8Array): M {
+export function loadSafetensorsInto<M extends SavableModel>(model: M, bytes: Uint8Array | ArrayBuffer): M {
   try {
-    loadTensorsInto(model, readSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes));
+    loadTensorsInto(model, readSafetensors(asBytes(bytes, 'bytes')));
     return model;
   } catch (e) {
     model.dispose();

@@ -244,19 +244,29 @@ export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
   }
   const weights = model.getWeights(); // DisposedError for a disposed model
 
+  // the model's normalizer, x' = (x − shift)/scale per feature, as Sub and Div on the input and
+  // Mul and Add on the reconstruction (f32 operations in the order the model does them)
+  const norm = model.normalizer;
+  if (model.config.normalize !== undefined && !norm) {
+    throw new InputError(`toOnnx: the model's ${model.config.normalize} normalizer has no statistics yet: call fit(x) or fitNormalizer(x) first`);
+  }
   const g = new GraphBuilder(opset, `${kind}_${graph}`);
+  const shift = norm && g.initializer('normalizer.shift', [model.inputSize], norm.shift);
+  const scale = norm && g.initializer('normalizer.scale', [model.inputSize], norm.scale);
   const decoder = (z: string, width: number) => {
     const shape = { current: [width] as readonly number[] };
-    const y = sequential(g, model.decoder, z, shape, weights);
-    g.output(g.node('Identity', [reshapeTo(g, y, shape.current, [model.inputSize], 'decoder/out')], 'reconstruction'), model.inputSize);
+    let y = reshapeTo(g, sequential(g, model.decoder, z, shape, weights), shape.current, [model.inputSize], 'decoder/out');
+    if (shift && scale) y = g.node('Add', [g.node('Mul', [y, scale], 'decoder/scaled'), shift], 'decoder/denormalized');
+    g.output(g.node('Identity', [y], 'reconstruction'), model.inputSize);
   };
   if (graph === 'decode') {
     g.input('z', model.latentSize);
     decoder('z', model.latentSize);
   } else {
     g.input('x', model.inputSize);
+    const x = shift && scale ? g.node('Div', [g.node('Sub', ['x', shift], 'x/centered'), scale], 'x/normalized') : 'x';
     const shape = { current: [model.inputSize] as readonly number[] };
-    const h = sequential(g, model.encoder, 'x', shape, weights);
+    const h = sequential(g, model.encoder, x, shape, weights);
     if (model instanceof VAE) {
       // the heads take the trunk's output (x itself when the trunk is empty); decode(μ) is the
       // deterministic reconstruction, as model.reconstruct computes it

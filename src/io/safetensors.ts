@@ -111,7 +111,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   } catch {
     throw new FormatError(`safetensors header (bytes 8..${dataStart}) is not valid UTF-8`);
   }
-  checkNesting(text, dataStart);
+  checkNesting(text, 3, `safetensors header (bytes 8..${dataStart})`, ' (header, tensor entry, shape or data_offsets)');
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -283,7 +283,7 @@ export function toFloat32(entry: TensorEntry, name: string): Float32Array {
  * as the reference writer does, so the data starts 8-aligned. Throws InputError for bad
  * arguments (shape vs data length, duplicate or reserved names, non-string metadata values).
  */
-export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   if (!Array.isArray(tensors)) {
     throw new InputError(`writeSafetensors: tensors must be an array of { name, shape, data }; got ${describe(tensors)}`);
   }
@@ -371,11 +371,12 @@ function isJsonSpace(b: number): boolean {
 }
 
 /**
- * A valid header nests at most 3 deep (header { tensor { shape [ ] } }). Refusing deeper
- * nesting before JSON.parse matters: V8 parses a few MB of '[[[[...' in about a second.
- * Works on any text (strings are skipped, nothing else is assumed valid).
+ * Refuses JSON text that nests objects or arrays deeper than `max` (a valid header nests 3 deep:
+ * header { tensor { shape [ ] } }), before JSON.parse: V8 parses a few MB of '[[[[...' in about
+ * a second. Works on any text (strings are skipped, nothing else is assumed valid). `what` names
+ * the text in the FormatError, `why` says what the allowed levels are.
  */
-function checkNesting(text: string, dataStart: number): void {
+export function checkNesting(text: string, max: number, what: string, why: string): void {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -386,11 +387,8 @@ function checkNesting(text: string, dataStart: number): void {
         else if (d === 0x22) break;
       }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > 3) {
-        throw new FormatError(
-          `safetensors header (bytes 8..${dataStart}) nests objects or arrays ${depth} deep at character ${i}; ` +
-            'expected at most 3 (header, tensor entry, shape or data_offsets)',
-        );
+      if (++depth > max) {
+        throw new FormatError(`${what} nests objects or arrays ${depth} deep at character ${i}; expected at most ${max}${why}`);
       }
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       depth--;

@@ -1,5 +1,5 @@
 import { InputError, ShapeError } from '../errors.js';
-import { checkInt, checkNumber, toRows, type Matrix } from '../data.js';
+import { checkInt, checkKeys, checkNumber, describe, toRows, type Matrix } from '../data.js';
 import type { LossKind } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import { checkSeed } from '../runtime/rng.js';
@@ -10,7 +10,7 @@ import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type Resolv
 import { ModelBase } from './base.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
-  activationSpec, checkLayers, dense, lastActivation, lastDense, resolveLoss, widths,
+  activationSpec, checkLayers, checkLayersObject, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
 } from './spec.js';
 
@@ -91,7 +91,7 @@ export interface ResolvedAutoencoderConfig {
  * are reused, so a training step allocates nothing.
  */
 export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
-  readonly kind: string = 'autoencoder';
+  static readonly kind: string = 'autoencoder';
   override readonly metricNames: readonly string[];
   readonly encoder: Sequential;
   readonly decoder: Sequential;
@@ -104,7 +104,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   private colGrad: Tensor | null = null;
 
   constructor(config: AutoencoderConfig) {
-    super(resolveAutoencoderConfig(config), config.normalize);
+    super(resolveAutoencoderConfig(config, new.target.name), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
@@ -143,6 +143,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   evaluate(x: Matrix): { loss: number; mse: number; reconstruction?: number; penalty?: number } {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
+    this.checkTargets(data, 'x');
     let loss = 0;
     let se = 0;
     let rec = 0;
@@ -272,7 +273,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
 
 /** A denoising autoencoder (Vincent et al., 2008): an Autoencoder that requires `noise`. */
 export class DenoisingAutoencoder extends Autoencoder {
-  override readonly kind: string = 'denoisingAutoencoder';
+  static override readonly kind: string = 'denoisingAutoencoder';
   constructor(config: AutoencoderConfig & { noise: NoiseConfig }) {
     if (typeof config !== 'object' || config === null || config.noise === undefined) {
       throw new InputError("DenoisingAutoencoder needs noise: { type: 'gaussian', std } | { type: 'mask', p } | { type: 'saltPepper', p }");
@@ -288,7 +289,7 @@ export class DenoisingAutoencoder extends Autoencoder {
 
 /** A sparse autoencoder: an Autoencoder that requires `sparsity`. */
 export class SparseAutoencoder extends Autoencoder {
-  override readonly kind: string = 'sparseAutoencoder';
+  static override readonly kind: string = 'sparseAutoencoder';
   constructor(config: AutoencoderConfig & { sparsity: SparsityConfig }) {
     if (typeof config !== 'object' || config === null || config.sparsity === undefined) {
       throw new InputError('SparseAutoencoder needs sparsity: { l1: λ } or { kl: { target, weight } }');
@@ -297,9 +298,13 @@ export class SparseAutoencoder extends Autoencoder {
   }
 }
 
-function resolveNoise(v: unknown, outputActivation: string): ResolvedNoise {
-  if (typeof v !== 'object' || v === null) throw new InputError(`noise must be an object with a type; got ${String(v)}`);
+/** The keys of each kind of noise. */
+const NOISE_KEYS = { gaussian: ['type', 'std', 'clip'], mask: ['type', 'p'], saltPepper: ['type', 'p', 'low', 'high'] };
+
+export function resolveNoise(v: unknown, outputActivation: string): ResolvedNoise {
+  if (typeof v !== 'object' || v === null) throw new InputError(`noise must be an object with a type; got ${describe(v)}`);
   const o = v as Record<string, unknown>;
+  if (typeof o.type === 'string' && Object.hasOwn(NOISE_KEYS, o.type)) checkKeys(o, NOISE_KEYS[o.type as ResolvedNoise['type']], 'noise');
   const probability = (p: unknown) => checkNumber(p, 'noise.p', 0, 1);
   switch (o.type) {
     case 'gaussian': {
@@ -322,13 +327,16 @@ function resolveNoise(v: unknown, outputActivation: string): ResolvedNoise {
   }
 }
 
-function resolveSparsity(v: unknown, codeActivation: string): SparsityConfig {
-  if (typeof v === 'object' && v !== null && 'l1' in v && !('kl' in v)) {
+export function resolveSparsity(v: unknown, codeActivation: string): SparsityConfig {
+  if (typeof v === 'object' && v !== null && Object.hasOwn(v, 'l1') && !Object.hasOwn(v, 'kl')) {
+    checkKeys(v, ['l1'], 'sparsity');
     return { l1: checkNumber((v as { l1: unknown }).l1, 'sparsity.l1', 0) };
   }
-  if (typeof v === 'object' && v !== null && 'kl' in v && !('l1' in v)) {
+  if (typeof v === 'object' && v !== null && Object.hasOwn(v, 'kl') && !Object.hasOwn(v, 'l1')) {
+    checkKeys(v, ['kl'], 'sparsity');
     const kl = (v as { kl: unknown }).kl as Record<string, unknown> | null;
     if (typeof kl !== 'object' || kl === null) throw new InputError('sparsity.kl must be { target, weight }');
+    checkKeys(kl, ['target', 'weight'], 'sparsity.kl');
     const target = checkNumber(kl.target, 'sparsity.kl.target', 0, 1);
     if (target === 0 || target === 1) throw new InputError(`sparsity.kl.target must be strictly between 0 and 1; got ${target}`);
     const weight = checkNumber(kl.weight, 'sparsity.kl.weight', 0);
@@ -340,8 +348,15 @@ function resolveSparsity(v: unknown, codeActivation: string): SparsityConfig {
   throw new InputError(`sparsity must be { l1: λ } or { kl: { target, weight } }; got ${JSON.stringify(v)}`);
 }
 
-function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
-  if (typeof config !== 'object' || config === null) throw new InputError('the Autoencoder config must be an object');
+/** Every key of AutoencoderConfig (typed: none missing, none extra). */
+const CONFIG_KEYS: { [K in keyof AutoencoderConfig]-?: true } = {
+  inputSize: true, inputShape: true, hidden: true, latentSize: true, decoderHidden: true, activation: true, latentActivation: true,
+  outputActivation: true, layers: true, loss: true, optimizer: true, seed: true, init: true, noise: true, sparsity: true, normalize: true,
+};
+
+function resolveAutoencoderConfig(config: AutoencoderConfig, what: string): ResolvedAutoencoderConfig {
+  if (typeof config !== 'object' || config === null) throw new InputError(`the ${what} config must be an object; got ${describe(config)}`);
+  checkKeys(config, Object.keys(CONFIG_KEYS), `${what} config`);
   let inputShape: number[];
   if (config.inputShape !== undefined) {
     if (!Array.isArray(config.inputShape) || config.inputShape.length === 0) {
@@ -357,9 +372,9 @@ function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencode
   }
   let layers: LayersDescription;
   if (config.layers !== undefined) {
-    if (typeof config.layers !== 'object' || config.layers === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
-    const encoder = checkLayers(config.layers.encoder, 'layers.encoder');
-    const decoder = checkLayers(config.layers.decoder, 'layers.decoder');
+    const l = checkLayersObject(config.layers, 'layers');
+    const encoder = checkLayers(l.encoder, 'layers.encoder');
+    const decoder = checkLayers(l.decoder, 'layers.decoder');
     if (decoder.length === 0) throw new InputError('layers.decoder is empty; expected at least the output layer');
     layers = { encoder, decoder };
   } else {

@@ -1,5 +1,5 @@
 import { DisposedError, InputError, TrainingError } from '../errors.js';
-import { checkNumber, toRows, type Matrix, type Rows } from '../data.js';
+import { checkNumber, checkUnitTargets, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
 import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
@@ -7,7 +7,8 @@ import { Rng } from '../runtime/rng.js';
 import type { Param, Sequential } from '../nn/layers.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
-import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
+import type { DataSource } from '../train/source.js';
+import { loadModelFile, loadSafetensorsInto, saveModel, type ModelClass, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
 import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 import { formatSummary, type SummaryPart } from './summary.js';
@@ -16,6 +17,7 @@ import { formatSummary, type SummaryPart } from './summary.js';
 export interface BaseConfig {
   inputSize: number;
   latentSize: number;
+  loss: string;
   optimizer: ResolvedOptimizer;
   seed: number;
   /** Absent for no normalization (files written before normalization had none either). */
@@ -32,8 +34,11 @@ const INFER_ROWS = 256;
  * and backward of one batch (computeGradients / computeLoss) and its own buffers.
  */
 export abstract class ModelBase<C extends BaseConfig> implements Trainable {
-  /** A string tag naming the model class ('autoencoder', 'vae', ...). */
-  abstract readonly kind: string;
+  /** A string tag naming the model class ('autoencoder', 'vae', ...): the class's static kind,
+   *  which a model file records. */
+  get kind(): string {
+    return (this.constructor as unknown as { kind: string }).kind;
+  }
   readonly config: C;
   readonly arena: Arena;
   readonly rng: Rng;
@@ -96,8 +101,8 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   /** Every trainable tensor with its PyTorch name, in a fixed order. */
   abstract params(): Param[];
 
-  /** Trains on x (the target is x itself). See FitOptions. */
-  async fit(x: Matrix, options?: FitOptions): Promise<History> {
+  /** Trains on x (the target is x itself): rows, or a streaming source of batches. See FitOptions. */
+  async fit(x: Matrix | DataSource, options?: FitOptions): Promise<History> {
     this.alive();
     if (this.training) throw new InputError('fit is already running on this model');
     this.training = true;
@@ -248,8 +253,16 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     return loadSafetensorsInto(new this(config), bytes as Uint8Array);
   }
 
+  /**
+   * The model a file written by `save()` holds, as this class: `VAE.load(bytes)` is a VAE, and a
+   * file of another kind is a FormatError naming both (`loadModel` takes any kind).
+   */
+  static load<M extends ModelBase<BaseConfig>>(this: ModelClass<M>, bytes: Uint8Array | ArrayBuffer): M {
+    return loadModelFile(bytes, [this]);
+  }
+
   /** One safetensors file: the weights under PyTorch's names and the config; see SaveOptions. */
-  save(options?: SaveOptions): Uint8Array {
+  save(options?: SaveOptions): Uint8Array<ArrayBuffer> {
     this.alive();
     return saveModel(this, options);
   }
@@ -321,6 +334,12 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
 
   evalStep(x: Tensor, rows: number): number {
     return this.computeLoss(x, rows);
+  }
+
+  /** BCE targets must be in [0, 1] as the model sees them: normalized by `normalizer` (the one
+   *  fit is about to set) or the model's own. */
+  checkTargets(data: Rows, what: string, normalizer: Normalizer | null = this.norm): void {
+    if (this.config.loss === 'bce') checkUnitTargets(data, what, normalizer);
   }
 
   /** Called before a pass of evaluation (a VAE restarts its evaluation noise). */

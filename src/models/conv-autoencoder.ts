@@ -1,15 +1,17 @@
-import { checkInt } from '../data.js';
+import { checkInt, checkKeys, describe } from '../data.js';
 import { InputError, ShapeError } from '../errors.js';
 import type { InitName } from '../nn/init.js';
 import type { LayerSpec } from '../nn/layers.js';
 import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
-import { Autoencoder, type AutoencoderConfig } from './autoencoder.js';
+import { Autoencoder, type AutoencoderConfig, type NoiseConfig, type SparsityConfig } from './autoencoder.js';
 import { activationSpec, type Activation, type LayersDescription, type LossName } from './spec.js';
 import type { NormalizeOption } from './normalizer.js';
 
 export interface ConvAutoencoderConfig {
   /** Per-sample shape [channels, height, width]; rows are these samples flattened (C·H·W). */
   inputShape: [number, number, number];
+  /** Optional: C·H·W (a saved config holds it). */
+  inputSize?: number;
   /** Output channels of the encoder's convolutions, outermost first. Default [16, 32]. */
   filters?: number[];
   /** Default 3. */
@@ -34,7 +36,18 @@ export interface ConvAutoencoderConfig {
   normalize?: NormalizeOption;
   /** A resolved layers description (what a model file stores); replaces filters/kernelSize/... */
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
+  /** Denoising: corrupt each training batch (the target stays clean), as the Autoencoder's. */
+  noise?: NoiseConfig;
+  /** Sparse: a penalty on the code added to the loss (reported as `penalty`), as the Autoencoder's. */
+  sparsity?: SparsityConfig;
 }
+
+/** Every key of ConvAutoencoderConfig (typed: none missing, none extra). */
+const CONFIG_KEYS: { [K in keyof ConvAutoencoderConfig]-?: true } = {
+  inputShape: true, inputSize: true, filters: true, kernelSize: true, stride: true, padding: true, latentSize: true, activation: true,
+  latentActivation: true, outputActivation: true, loss: true, optimizer: true, seed: true, init: true, layers: true, noise: true, sparsity: true,
+  normalize: true,
+};
 
 /**
  * A convolutional autoencoder. Encoder: one conv2d (stride 2 by default) per entry of
@@ -46,7 +59,7 @@ export interface ConvAutoencoderConfig {
  * save and load are the Autoencoder's own.
  */
 export class ConvAutoencoder extends Autoencoder {
-  override readonly kind: string = 'convAutoencoder';
+  static override readonly kind: string = 'convAutoencoder';
 
   constructor(config: ConvAutoencoderConfig) {
     super(resolveConvConfig(config));
@@ -60,7 +73,8 @@ export class ConvAutoencoder extends Autoencoder {
 
 /** The ConvAutoencoder options resolved into a layers description and defaults. */
 export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderConfig {
-  if (typeof config !== 'object' || config === null) throw new InputError('the ConvAutoencoder config must be an object');
+  if (typeof config !== 'object' || config === null) throw new InputError(`the ConvAutoencoder config must be an object; got ${describe(config)}`);
+  checkKeys(config, Object.keys(CONFIG_KEYS), 'ConvAutoencoder config');
   const shape = config.inputShape;
   if (!Array.isArray(shape) || shape.length !== 3) {
     throw new InputError(`inputShape must be [channels, height, width]; got ${Array.isArray(shape) ? `[${shape.join(', ')}]` : String(shape)}`);
@@ -68,13 +82,13 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
   const [c, h, w] = shape.map((d, i) => checkInt(d, `inputShape[${i}]`, 1));
   const inputSize = c * h * w;
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
-  // everything else is the Autoencoder's to validate
-  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init, normalize: config.normalize };
-  if (config.layers !== undefined) {
-    const l = config.layers as { encoder?: unknown; decoder?: unknown };
-    if (typeof l !== 'object' || l === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
-    return { ...common, layers: l as LayersDescription, loss: config.loss };
+  if (config.inputSize !== undefined && config.inputSize !== inputSize) {
+    throw new InputError(`inputSize ${String(config.inputSize)} disagrees with inputShape [${c}, ${h}, ${w}] (${inputSize} values)`);
   }
+  // everything else is the Autoencoder's to validate
+  const { optimizer, seed, init, loss, noise, sparsity, normalize } = config;
+  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer, seed, init, loss, noise, sparsity, normalize };
+  if (config.layers !== undefined) return { ...common, layers: config.layers as LayersDescription };
 
   const filters = config.filters ?? [16, 32];
   if (!Array.isArray(filters) || filters.length === 0) throw new InputError(`filters must be a non-empty array of channel counts; got ${String(filters)}`);
@@ -113,5 +127,5 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
       ...(outputPadding[0] || outputPadding[1] ? { outputPadding } : {}), ...(i > 0 ? hidden : output),
     });
   }
-  return { ...common, layers: { encoder, decoder }, loss: config.loss };
+  return { ...common, layers: { encoder, decoder } };
 }

@@ -1,6 +1,6 @@
 // Resolving the user's model options into the JSON layers description every model is built from.
 import { InputError } from '../errors.js';
-import { checkInt } from '../data.js';
+import { checkInt, checkKeys } from '../data.js';
 import type { ActivationName } from '../runtime/kernels.js';
 import { activationSpec, type Activation } from '../nn/activation.js';
 import { LAYERS, checkDropoutSpec, type DenseSpec, type LayerSpec } from '../nn/layers.js';
@@ -24,6 +24,32 @@ export function widths(v: unknown, what: string): number[] {
 
 export const dense = (units: number, a: { activation: ActivationName; alpha?: number }): DenseSpec => ({ type: 'dense', units, ...a });
 
+/** Every key of T, as an object: a table typed with it must list exactly T's keys. */
+type KeysOf<T> = { [K in keyof T]-?: true };
+/** The spec of layer type T (a spec may serve several types, as Pool2dSpec does). */
+type SpecOf<T, S = LayerSpec> = S extends { type: infer U } ? (T extends U ? S : never) : never;
+/** The keys each layer spec may have (typed against the spec interfaces: none missing, none extra). */
+const LAYER_KEYS: { [T in LayerSpec['type']]: KeysOf<SpecOf<T>> } = {
+  dense: { type: true, units: true, activation: true, alpha: true },
+  dropout: { type: true, rate: true },
+  conv2d: { type: true, filters: true, kernelSize: true, stride: true, padding: true, dilation: true, activation: true, alpha: true },
+  convTranspose2d: {
+    type: true, filters: true, kernelSize: true, stride: true, padding: true, outputPadding: true, dilation: true, activation: true, alpha: true,
+  },
+  maxPool2d: { type: true, kernelSize: true, stride: true, padding: true },
+  avgPool2d: { type: true, kernelSize: true, stride: true, padding: true },
+  upsample: { type: true, scale: true, mode: true },
+  flatten: { type: true },
+  reshape: { type: true, shape: true },
+};
+
+/** Checks a `layers` description's own keys ({ encoder, decoder }). */
+export function checkLayersObject(v: unknown, what: string): { encoder?: unknown; decoder?: unknown } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${what} must be { encoder: [...], decoder: [...] }; got ${String(v)}`);
+  checkKeys(v, ['encoder', 'decoder'], what);
+  return v;
+}
+
 /** Validates a list of layer specs and returns a clean copy (JSON, nothing extra). */
 export function checkLayers(v: unknown, what: string): LayerSpec[] {
   if (!Array.isArray(v)) throw new InputError(`${what} must be an array of layer specs; got ${String(v)}`);
@@ -31,6 +57,9 @@ export function checkLayers(v: unknown, what: string): LayerSpec[] {
     const w = `${what}[${i}]`;
     if (typeof s !== 'object' || s === null) throw new InputError(`${w} must be a layer spec object; got ${String(s)}`);
     const spec = s as Record<string, unknown>;
+    if (typeof spec.type === 'string' && Object.hasOwn(LAYER_KEYS, spec.type)) {
+      checkKeys(spec, Object.keys(LAYER_KEYS[spec.type as LayerSpec['type']]), w);
+    }
     if (spec.type === 'dense') {
       const units = checkInt(spec.units, `${w}.units`, 1);
       const act = activationSpec(spec.alpha === undefined ? (spec.activation ?? 'linear') : { type: spec.activation, alpha: spec.alpha }, `${w}.activation`);

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { checkInt, checkNumber, toRows, type Matrix } from '../data.js';
+import { checkInt, checkKeys, checkNumber, toRows, type Matrix } from '../data.js';
 import type { LossKind } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import { Rng, checkSeed } from '../runtime/rng.js';
@@ -10,7 +10,7 @@ import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type Resolv
 import { ModelBase } from './base.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import type { ScoreMetric } from './detector.js';
-import { activationSpec, checkLayers, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
+import { activationSpec, checkLayers, checkLayersObject, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
 
 export interface VAEConfig {
   inputSize: number;
@@ -63,7 +63,7 @@ const EVAL_SEED_OFFSET = 0x5eed;
  * Parameter names follow PyTorch's usual VAE module: encoder.{i}, mu, logvar, decoder.{i}.
  */
 export class VAE extends ModelBase<ResolvedVAEConfig> {
-  readonly kind: string = 'vae';
+  static readonly kind: string = 'vae';
   override readonly metricNames: readonly string[] = ['negElbo', 'reconstruction', 'kl'];
   override readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean', 'negElbo'];
   readonly encoder: Sequential;
@@ -112,6 +112,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
   encode(x: Matrix, options: { logVar?: boolean } = {}): Float32Array | { mu: Float32Array; logVar: Float32Array } {
     this.alive();
     if (typeof options !== 'object' || options === null) throw new InputError('encode options must be an object like { logVar: true }');
+    checkKeys(options, ['logVar'], 'encode options');
     const data = toRows(x, this.inputSize, 'x');
     const L = this.latentSize;
     const mu = new Float32Array(data.rows * L);
@@ -130,6 +131,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     this.alive();
     checkInt(n, 'n', 1);
     if (typeof options !== 'object' || options === null) throw new InputError('sample options must be an object like { seed: 1 }');
+    checkKeys(options, ['seed'], 'sample options');
     if (options.seed !== undefined) checkSeed(options.seed, 'seed');
     const rng = options.seed === undefined ? this.rng : new Rng(this.arena, options.seed);
     const z = this.arena.alloc(n * this.latentSize);
@@ -174,6 +176,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
   evaluate(x: Matrix): { loss: number; negElbo: number; reconstruction: number; kl: number } {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
+    this.checkTargets(data, 'x');
     this.beginEval();
     let loss = 0;
     let rec = 0;
@@ -328,14 +331,21 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
+/** Every key of VAEConfig (typed: none missing, none extra). */
+const CONFIG_KEYS: { [K in keyof VAEConfig]-?: true } = {
+  inputSize: true, hidden: true, latentSize: true, decoderHidden: true, activation: true, outputActivation: true, layers: true,
+  loss: true, beta: true, klWarmupSteps: true, optimizer: true, seed: true, init: true, normalize: true,
+};
+
 function resolveVAEConfig(config: VAEConfig): ResolvedVAEConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the VAE config must be an object');
+  checkKeys(config, Object.keys(CONFIG_KEYS), 'VAE config');
   const inputSize = checkInt(config.inputSize, 'inputSize', 1);
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
   let layers: LayersDescription;
   if (config.layers !== undefined) {
-    if (typeof config.layers !== 'object' || config.layers === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
-    layers = { encoder: checkLayers(config.layers.encoder, 'layers.encoder'), decoder: checkLayers(config.layers.decoder, 'layers.decoder') };
+    const l = checkLayersObject(config.layers, 'layers');
+    layers = { encoder: checkLayers(l.encoder, 'layers.encoder'), decoder: checkLayers(l.decoder, 'layers.decoder') };
     const out = lastDense(layers.decoder, 'layers.decoder');
     if (out.units !== inputSize) throw new InputError(`layers.decoder must end with ${inputSize} units (inputSize); got ${out.units}`);
   } else {

@@ -1,3 +1,4 @@
+import { checkKeys } from '../data.js';
 import { InputError } from '../errors.js';
 import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName } from '../runtime/kernels.js';
 
@@ -9,6 +10,7 @@ export type Activation = ActivationName | { type: ActivationName; alpha: number 
  * stores it ({ activation, alpha? }). `what` names the option in the error.
  */
 export function activationSpec(a: unknown, what: string): { activation: ActivationName; alpha?: number } {
+  if (typeof a === 'object' && a !== null) checkKeys(a, ['type', 'alpha'], what);
   const name = typeof a === 'object' && a !== null ? (a as { type: unknown }).type : a;
   if (typeof name !== 'string' || !Object.hasOwn(ACTIVATIONS, name)) {
     throw new InputError(`${what} must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);

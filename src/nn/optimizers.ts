@@ -1,3 +1,4 @@
+import { checkKeys } from '../data.js';
 import { InputError } from '../errors.js';
 import type { Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
@@ -38,22 +39,19 @@ type Resolved = ResolvedOptimizer;
 /** Validates a config and fills in the defaults; throws InputError naming the bad field. */
 export function resolveOptimizer(config: OptimizerConfig | OptimizerName | undefined): Resolved {
   const c = typeof config === 'string' ? { type: config } : (config ?? { type: 'adam' as const });
-  if (typeof c !== 'object' || !(c.type in DEFAULTS)) {
+  if (typeof c !== 'object' || c === null || typeof c.type !== 'string' || !Object.hasOwn(DEFAULTS, c.type)) {
     throw new InputError(`optimizer.type must be one of ${Object.keys(DEFAULTS).join(', ')}; got ${JSON.stringify((c as { type?: unknown })?.type ?? c)}`);
   }
   const defaults = DEFAULTS[c.type as OptimizerName];
+  checkKeys(c, ['type', 'clipNorm', ...Object.keys(defaults)], 'optimizer');
   const out: Resolved = { type: c.type, clipNorm: 0, ...defaults } as Resolved;
   for (const [key, value] of Object.entries(c)) {
     if (key === 'type') continue;
-    if (key === 'clipNorm' || key in defaults) {
-      const expected = typeof (defaults as Record<string, unknown>)[key] === 'boolean' ? 'boolean' : 'number';
-      if (expected === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InputError(`optimizer.${key} must be ${expected === 'boolean' ? 'a boolean' : 'a finite number ≥ 0'}; got ${String(value)}`);
-      }
-      out[key] = value;
-    } else {
-      throw new InputError(`optimizer.${key} is not an option of '${c.type}'; expected one of ${['clipNorm', ...Object.keys(defaults)].join(', ')}`);
+    const expected = typeof (defaults as Record<string, unknown>)[key] === 'boolean' ? 'boolean' : 'number';
+    if (expected === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new InputError(`optimizer.${key} must be ${expected === 'boolean' ? 'a boolean' : 'a finite number ≥ 0'}; got ${String(value)}`);
     }
+    out[key] = value;
   }
   if ((out.type === 'adam' || out.type === 'adamw') && ((out.beta1 as number) >= 1 || (out.beta2 as number) >= 1)) {
     throw new InputError(`optimizer.beta1 and beta2 must be in [0, 1); got ${out.beta1}, ${out.beta2}`);

@@ -1,4 +1,5 @@
-import { RuntimeError } from '../errors.js';
+import { checkKeys, describe } from '../data.js';
+import { InputError, RuntimeError } from '../errors.js';
 import { createCore, type Core, type InitOptions, type SimdMode } from './load.js';
 import { Arena } from './memory.js';
 
@@ -12,6 +13,8 @@ let pending: Promise<void> | null = null;
  * Calling it again is cheap; asking for another build once one is loaded is an error.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
+  if (typeof options !== 'object' || options === null) throw new InputError(`init options must be an object like { simd: 'relaxed' }; got ${describe(options)}`);
+  checkKeys(options, ['module', 'simd'], 'init options');
   const simd = options.simd ?? 'strict';
   if (current) {
     if (current.core.simd !== simd) {

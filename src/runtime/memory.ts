@@ -38,6 +38,9 @@ export class Arena {
   private buffer: ArrayBuffer | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
+  /** Bytes the allocations inside construct() may still take (Infinity outside one). */
+  private allowance = Infinity;
+  private refuse: ((bytes: number) => Error) | null = null;
 
   constructor(core: Core) {
     this.ex = core.exports;
@@ -49,6 +52,8 @@ export class Arena {
   alloc(n: number): Tensor {
     if (!Number.isInteger(n) || n < 0) throw new RuntimeError(`Arena.alloc: size must be a non-negative integer, got ${n}`);
     const bytes = align(Math.max(n, 1) * 4);
+    if (bytes > this.allowance) throw this.refuse!(bytes);
+    this.allowance -= bytes;
     let offset = -1;
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i];
@@ -80,6 +85,30 @@ export class Arena {
     this.live.set(t.id, t);
     this.u8().fill(0, offset, offset + bytes);
     return t;
+  }
+
+  /**
+   * Runs fn as one construction: its allocations are capped at `bytes` in total (one beyond the
+   * cap throws refuse(requested) before memory grows; releases inside fn do not raise the cap),
+   * and if fn throws, every tensor it allocated that is still live is released, so a failed
+   * construction leaks nothing. Loading a model file builds what its config claims this way,
+   * under a cap taken from the file's real size: a claimed size cannot grow the memory (which
+   * never shrinks).
+   */
+  construct<T>(bytes: number, refuse: (requested: number) => Error, fn: () => T): T {
+    const saved = { allowance: this.allowance, refuse: this.refuse };
+    const start = (this.allowance = Math.min(bytes, saved.allowance));
+    this.refuse = refuse;
+    const firstId = this.nextId; // ids only grow: those from here on are fn's
+    try {
+      return fn();
+    } catch (e) {
+      for (const t of [...this.live.values()]) if (t.id >= firstId) this.release(t);
+      throw e;
+    } finally {
+      this.allowance = saved.allowance - (start - this.allowance); // an outer cap pays for what fn took
+      this.refuse = saved.refuse;
+    }
   }
 
   /** Returns a tensor's block to the free list. Freeing twice is an error. */

@@ -1,9 +1,10 @@
 import { InputError } from '../errors.js';
-import { checkInt, checkNumber, toRows, type Matrix, type Rows } from '../data.js';
+import { checkInt, checkKeys, checkNumber, toRows, type Matrix, type Rows } from '../data.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { Param } from '../nn/layers.js';
 import type { Normalizer, NormalizerFitter } from '../models/normalizer.js';
+import { isSource, rowChunks, shuffled, SourcePasses, type DataSource } from './source.js';
 
 /**
  * Logs passed to onEpochEnd and collected in the history. `loss` is the model's objective (per
@@ -27,7 +28,7 @@ export interface BatchLogs {
   epoch: number;
   /** 0-based index of the batch within the epoch. */
   batch: number;
-  /** Batches in this epoch. */
+  /** Batches in this epoch (NaN with a streaming source: not known ahead). */
   batches: number;
   /** Rows in this batch. */
   size: number;
@@ -62,11 +63,16 @@ export type LearningRateSchedule =
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
-  /** Shuffle the training rows every epoch (from the model's seeded generator). Default true. */
+  /** Shuffle the training rows every epoch (from the model's seeded generator). Default true for
+   *  arrays; a streaming source is shuffled only through shuffleBuffer. */
   shuffle?: boolean;
+  /** With a streaming source: rows held in a seeded shuffle buffer (tf.data's shuffle). Default 0
+   *  (the source's order). */
+  shuffleBuffer?: number;
   /** Fraction of the rows, taken from the end before shuffling, held out for validation (Keras). */
   validationSplit?: number;
-  validationData?: Matrix;
+  /** Rows to validate on after every epoch: a matrix, or a source like x. */
+  validationData?: Matrix | DataSource;
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
   /** Aborting rejects fit with the signal's reason; the weights are those of the last step. */
@@ -113,6 +119,9 @@ export interface Trainable {
   evalStep(x: Tensor, rows: number): number;
   /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
   beginEval?(): void;
+  /** Refuses data the model's loss cannot take (BCE targets outside [0, 1], after the model's
+   *  normalization); `what` names it. */
+  checkTargets(data: Rows, what: string, normalizer?: Normalizer | null): void;
   /** A fitter when the model's normalizer is still to be fitted (fit feeds it the training rows). */
   normalizerFitter?(): NormalizerFitter | null;
   setNormalizer?(n: Normalizer): void;
@@ -125,36 +134,65 @@ export interface Trainable {
  * validation, callbacks, early stopping, learning-rate schedules, abort, and yielding to the
  * event loop so a page stays responsive.
  */
-export async function fit(model: Trainable, x: Matrix, options: FitOptions = {}): Promise<History> {
+export async function fit(model: Trainable, x: Matrix | DataSource, options: FitOptions = {}): Promise<History> {
   const o = checkFitOptions(options);
-  const all = toRows(x, model.inputSize, 'x');
-  let train: Rows = all;
-  let val: Rows | null = null;
+  const w = model.inputSize;
+  // arrays: train (and val) are rows in memory; sources: passes over them, one per epoch
+  let train: Rows | null = null;
+  let stream: SourcePasses | null = null;
+  let val: Rows | SourcePasses | null = null;
+  const once = (p: SourcePasses) => {
+    if (o.epochs > 1 && !p.repeatable) {
+      throw new InputError(`epochs ${o.epochs} needs ${p.what} to be a function returning a fresh iterable per epoch; an iterable can be read only once`);
+    }
+    return p;
+  };
+  if (isSource(x)) {
+    stream = once(new SourcePasses(x, 'x'));
+    if (o.validationSplit > 0) throw new InputError('validationSplit needs x as an array; with a streaming source give validationData');
+    if (options.shuffle === true && o.shuffleBuffer === 0) {
+      throw new InputError('a streaming source is shuffled through a buffer: give shuffleBuffer (rows), or leave shuffle out');
+    }
+  } else {
+    train = toRows(x, w, 'x');
+    if (o.shuffleBuffer > 0) throw new InputError('shuffleBuffer is for streaming sources; an array x is shuffled whole (shuffle: true)');
+  }
   if (o.validationData !== undefined) {
-    val = toRows(o.validationData, model.inputSize, 'validationData');
-  } else if (o.validationSplit > 0) {
+    val = isSource(o.validationData) ? once(new SourcePasses(o.validationData, 'validationData')) : toRows(o.validationData, w, 'validationData');
+  } else if (train && o.validationSplit > 0) {
+    const all = train;
     const nTrain = Math.floor(all.rows * (1 - o.validationSplit));
     if (nTrain < 1 || nTrain >= all.rows) {
       throw new InputError(`validationSplit ${o.validationSplit} leaves no rows for training or validation out of ${all.rows}`);
     }
-    const w = all.width;
     train = { data: all.data.subarray(0, nTrain * w), rows: nTrain, width: w };
     val = { data: all.data.subarray(nTrain * w), rows: all.rows - nTrain, width: w };
   }
   const fitter = model.normalizerFitter?.();
+  let fitted: Normalizer | undefined;
   if (fitter) {
-    fitter.add(train.data, train.rows);
-    model.setNormalizer!(fitter.finish());
+    // a streaming source takes one extra pass, in order, before training
+    if (stream && !stream.repeatable) {
+      throw new InputError('fitting the normalizer takes a pass over x before training: give x as a function returning a fresh iterable, or call fitNormalizer first');
+    }
+    if (train) fitter.add(train.data, train.rows);
+    else for await (const c of rowChunks(stream!.pass(), w, 1024, 'x')) fitter.add(c.data, c.rows);
+    fitted = fitter.finish();
   }
+  // checked as the model will see them (normalized), before the model changes at all; streamed
+  // rows are checked batch by batch as they arrive
+  if (train) model.checkTargets(train, 'x', fitted);
+  if (val && 'rows' in val) model.checkTargets(val, o.validationData !== undefined ? 'validationData' : 'x', fitted);
+  if (fitted) model.setNormalizer!(fitted);
   const early = o.earlyStopping ? resolveMonitor(o.earlyStopping.monitor, val, 'earlyStopping') : null;
   const plateau = o.learningRateSchedule?.type === 'reduceOnPlateau' ? resolveMonitor(o.learningRateSchedule.monitor, val, 'learningRateSchedule') : null;
   o.signal?.throwIfAborted();
 
   const arena = model.arena;
-  const batch = Math.min(o.batchSize, train.rows);
-  model.reserve(Math.max(batch, val ? Math.min(val.rows, batch) : 0));
-  const xb = arena.alloc(batch * model.inputSize);
-  const order = arena.alloc(train.rows);
+  const batch = train ? Math.min(o.batchSize, train.rows) : o.batchSize;
+  model.reserve(batch);
+  const xb = arena.alloc(batch * w);
+  const order = arena.alloc(train ? train.rows : 0);
   const names = model.metricNames;
   const history: History = { loss: [], valLoss: [], epochs: [], metrics: {} };
   for (const m of names) {
@@ -168,25 +206,34 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
   const rop = { best: Infinity, wait: 0 };
   model.stopTraining = false;
   try {
-    const idx = arena.i32(order);
-    for (let i = 0; i < train.rows; i++) idx[i] = i;
+    if (train) {
+      const idx = arena.i32(order);
+      for (let i = 0; i < train.rows; i++) idx[i] = i;
+    }
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const t0 = now();
       if (o.learningRateSchedule && o.learningRateSchedule.type !== 'reduceOnPlateau') {
         model.learningRate = scheduledRate(o.learningRateSchedule, lr0, epoch - 1);
       }
       const learningRate = model.learningRate;
-      if (o.shuffle) model.rng.permutation(order, train.rows);
-      const perm = arena.i32(order).slice();
       let sum = 0;
       let seen = 0;
       sums.fill(0);
-      const batches = Math.ceil(train.rows / batch);
-      for (let b = 0; b < batches; b++) {
+      let batches = NaN;
+      let epochBatches: Iterable<Batch> | AsyncIterable<Batch>;
+      if (train) {
+        if (o.shuffle) model.rng.permutation(order, train.rows);
+        batches = Math.ceil(train.rows / batch);
+        epochBatches = arrayBatches(train, arena.i32(order).slice(), batch);
+      } else {
+        let chunks: AsyncIterable<Rows> = rowChunks(stream!.pass(), w, batch, 'x');
+        if (o.shuffleBuffer > 0 && o.shuffle) chunks = shuffled(chunks, o.shuffleBuffer, batch, w, arena, model.rng);
+        epochBatches = streamBatches(checked(chunks, model, 'x'));
+      }
+      let b = 0;
+      for await (const { data, order: perm, start, rows } of epochBatches) {
         o.signal?.throwIfAborted();
-        const start = b * batch;
-        const rows = Math.min(batch, train.rows - start);
-        stage(arena, xb, train, perm, start, rows);
+        stage(arena, xb, data, perm, start, rows);
         model.prepareBatch?.(xb, rows);
         const loss = model.trainStep(xb, rows, o.clipValue);
         sum += loss * rows;
@@ -197,13 +244,15 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
           for (let m = 0; m < names.length; m++) logs[names[m]] = model.lastMetrics[m];
           await o.onBatchEnd(logs);
         }
+        b++;
         await yielder.maybe();
         if (model.stopTraining) break;
       }
+      if (seen === 0) throw new InputError(`x gave no rows in epoch ${epoch}; a source must yield at least one row per pass`);
       const logs: EpochLogs = { epoch, loss: sum / seen, seconds: 0, learningRate };
       for (let m = 0; m < names.length; m++) logs[names[m]] = sums[m] / seen;
       if (val) {
-        const v = evaluateRows(model, val, xb, batch, sums);
+        const v = await evaluateChunks(model, 'rows' in val ? arrayChunks(val, batch) : checked(rowChunks(val.pass(), w, batch, 'validationData'), model, 'validationData'), xb, sums);
         logs.valLoss = v;
         for (let m = 0; m < names.length; m++) logs[valName(names[m])] = sums[m];
       }
@@ -262,8 +311,41 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
 
 const valName = (m: string) => `val${m[0].toUpperCase()}${m.slice(1)}`;
 
+/** One training batch: rows order[start..start+rows) of data (or start.. in order). */
+interface Batch {
+  data: Rows;
+  order: Int32Array | null;
+  start: number;
+  rows: number;
+}
+
+function* arrayBatches(train: Rows, perm: Int32Array, batch: number): Iterable<Batch> {
+  for (let start = 0; start < train.rows; start += batch) yield { data: train, order: perm, start, rows: Math.min(batch, train.rows - start) };
+}
+
+/** Streamed rows pass the model's target check (BCE range) as they arrive. */
+async function* checked(chunks: AsyncIterable<Rows>, model: Trainable, what: string): AsyncIterable<Rows> {
+  for await (const c of chunks) {
+    model.checkTargets(c, what);
+    yield c;
+  }
+}
+
+async function* streamBatches(chunks: AsyncIterable<Rows>): AsyncIterable<Batch> {
+  for await (const c of chunks) yield { data: c, order: null, start: 0, rows: c.rows };
+}
+
+/** Consecutive pieces of `batch` rows of data (views, no copy). */
+function* arrayChunks(data: Rows, batch: number): Iterable<Rows> {
+  const w = data.width;
+  for (let start = 0; start < data.rows; start += batch) {
+    const rows = Math.min(batch, data.rows - start);
+    yield { data: data.data.subarray(start * w, (start + rows) * w), rows, width: w };
+  }
+}
+
 /** The key of the logs a monitor reads; valLoss needs validation data. */
-function resolveMonitor(monitor: unknown, val: Rows | null, what: string): 'valLoss' | 'loss' {
+function resolveMonitor(monitor: unknown, val: object | null, what: string): 'valLoss' | 'loss' {
   const m = monitor ?? (val ? 'valLoss' : 'loss');
   if (m !== 'valLoss' && m !== 'loss') throw new InputError(`${what}.monitor must be 'valLoss' or 'loss'; got ${JSON.stringify(m)}`);
   if (m === 'valLoss' && !val) throw new InputError(`${what}.monitor 'valLoss' needs validationData or validationSplit`);
@@ -314,21 +396,23 @@ export function cosPi(t: number): number {
   return -sum;
 }
 
-/** Mean loss over rows, in batches through the staging tensor xb; the means of the model's
- *  extra metrics go to `metrics` when it is given. */
-export function evaluateRows(model: Trainable, data: Rows, xb: Tensor, batch: number, metrics?: Float64Array): number {
+/** Mean loss over the rows of `chunks` (each at most as many rows as xb holds), staged through
+ *  xb; the means of the model's extra metrics go to `metrics`. */
+async function evaluateChunks(model: Trainable, chunks: Iterable<Rows> | AsyncIterable<Rows>, xb: Tensor, metrics: Float64Array): Promise<number> {
   let sum = 0;
-  metrics?.fill(0);
+  let n = 0;
+  metrics.fill(0);
   model.beginEval?.();
-  for (let start = 0; start < data.rows; start += batch) {
-    const rows = Math.min(batch, data.rows - start);
-    stage(model.arena, xb, data, null, start, rows);
-    model.prepareBatch?.(xb, rows);
-    sum += model.evalStep(xb, rows) * rows;
-    if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * rows;
+  for await (const c of chunks) {
+    stage(model.arena, xb, c, null, 0, c.rows);
+    model.prepareBatch?.(xb, c.rows);
+    sum += model.evalStep(xb, c.rows) * c.rows;
+    n += c.rows;
+    for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * c.rows;
   }
-  if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] /= data.rows;
-  return sum / data.rows;
+  if (n === 0) throw new InputError('validationData gave no rows');
+  for (let m = 0; m < model.metricNames.length; m++) metrics[m] /= n;
+  return sum / n;
 }
 
 /** Copies rows order[start..start+rows) (or start.. in order) of data into the staging tensor. */
@@ -345,12 +429,27 @@ export function stage(arena: Arena, xb: Tensor, data: Rows, order: Int32Array | 
   }
 }
 
+/** Every key of FitOptions (typed: none missing, none extra). */
+const FIT_KEYS: { [K in keyof FitOptions]-?: true } = {
+  epochs: true, batchSize: true, shuffle: true, validationSplit: true, validationData: true, onEpochEnd: true, onBatchEnd: true,
+  signal: true, earlyStopping: true, learningRateSchedule: true, clipValue: true, shuffleBuffer: true,
+};
+/** The keys of each learning-rate schedule. */
+const SCHEDULE_KEYS = {
+  step: ['type', 'stepSize', 'gamma'],
+  exponential: ['type', 'gamma'],
+  cosine: ['type', 'tMax', 'etaMin'],
+  reduceOnPlateau: ['type', 'factor', 'patience', 'minDelta', 'minLr', 'monitor'],
+};
+
 function checkFitOptions(options: FitOptions) {
   if (typeof options !== 'object' || options === null) throw new InputError(`fit options must be an object; got ${String(options)}`);
+  checkKeys(options, Object.keys(FIT_KEYS), 'fit options');
   const o = {
     epochs: checkInt(options.epochs ?? 1, 'epochs', 1),
     batchSize: checkInt(options.batchSize ?? 32, 'batchSize', 1),
     shuffle: options.shuffle ?? true,
+    shuffleBuffer: checkInt(options.shuffleBuffer ?? 0, 'shuffleBuffer', 0),
     validationSplit: checkNumber(options.validationSplit ?? 0, 'validationSplit', 0, 0.99),
     validationData: options.validationData,
     onEpochEnd: options.onEpochEnd,
@@ -379,11 +478,7 @@ function checkEarlyStopping(e: unknown): void {
   if (e === undefined) return;
   if (typeof e !== 'object' || e === null) throw new InputError(`earlyStopping must be an object; got ${String(e)}`);
   const o = e as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!['monitor', 'patience', 'minDelta', 'restoreBestWeights'].includes(key)) {
-      throw new InputError(`earlyStopping.${key} is not an option; expected monitor, patience, minDelta, restoreBestWeights`);
-    }
-  }
+  checkKeys(o, ['monitor', 'patience', 'minDelta', 'restoreBestWeights'], 'earlyStopping');
   if (o.patience !== undefined) checkInt(o.patience, 'earlyStopping.patience', 0);
   if (o.minDelta !== undefined) checkNumber(o.minDelta, 'earlyStopping.minDelta', 0);
   if (o.restoreBestWeights !== undefined && typeof o.restoreBestWeights !== 'boolean') {
@@ -396,6 +491,7 @@ function checkSchedule(s: unknown): void {
   if (typeof s !== 'object' || s === null) throw new InputError(`learningRateSchedule must be an object; got ${String(s)}`);
   const o = s as Record<string, unknown>;
   const w = 'learningRateSchedule';
+  if (typeof o.type === 'string' && Object.hasOwn(SCHEDULE_KEYS, o.type)) checkKeys(o, SCHEDULE_KEYS[o.type as LearningRateSchedule['type']], w);
   switch (o.type) {
     case 'step':
       checkInt(o.stepSize, `${w}.stepSize`, 1);
