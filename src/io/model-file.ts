@@ -133,7 +133,9 @@ export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): voi
     if (!/^[0-9a-f]{64}$/.test(meta.rngState ?? '')) throw new FormatError('__metadata__.rngState must be 64 hex digits');
     rngState = Uint32Array.from({ length: 8 }, (_, i) => parseInt(meta.rngState.slice(i * 8, i * 8 + 8), 16));
   }
-  const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
+  // files of 0.1.0 hold Adam's max_exp_avg_sq without AMSGrad too (all zeros, never read)
+  const unused = (n: string) => hasOptimizer && stateCount(model) < 3 && n.startsWith('optimizer.') && n.endsWith('.max_exp_avg_sq');
+  const extra = [...file.tensors.keys()].filter((n) => !expected.has(n) && !unused(n));
   if (extra.length) {
     throw new FormatError(`the file holds tensors this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   }
@@ -144,6 +146,10 @@ export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): voi
     if (Number.isFinite(lr) && lr >= 0) model.optimizer.learningRate = lr;
     model.rng.setState(rngState);
   }
+}
+
+function stateCount(model: SavableModel): number {
+  return model.optimizer.stateTensors()[0]?.length ?? 0;
 }
 
 /** Loads PyTorch-named weights (no metadata needed) into a model built from the given config. */

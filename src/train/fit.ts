@@ -76,12 +76,21 @@ export interface FitOptions {
   clipValue?: number;
 }
 
-export interface History {
+/** A metric's name in the validation logs: kl → valKl. */
+export type ValName<M extends string> = `val${Capitalize<M>}`;
+
+/**
+ * What fit returns. M: the metrics the model always reports (a VAE's negElbo, reconstruction,
+ * kl); O: those only some configs report (a sparse autoencoder's reconstruction and penalty).
+ * The record is typed by name, so a misspelt metric does not compile.
+ */
+export interface History<M extends string = string, O extends string = never> {
   loss: number[];
   valLoss: number[];
   epochs: EpochLogs[];
-  /** Every extra metric by name, one value per epoch (reconstruction, kl, valKl, ...). */
-  metrics: Record<string, number[]>;
+  /** Every extra metric by name, one value per epoch (reconstruction, kl, valKl, ...); the val
+   *  names only with validation data. */
+  metrics: Record<M, number[]> & Partial<Record<ValName<M> | O | ValName<O>, number[]>>;
   /** The epoch early stopping or stopTraining ended training at, if either did. */
   stoppedEpoch?: number;
   /** The epoch whose weights were restored (earlyStopping.restoreBestWeights). */
@@ -95,23 +104,25 @@ export interface Trainable {
   readonly rng: Rng;
   /** Read and set by schedules between epochs. */
   learningRate: number;
+  /** The optimizer's configured rate: each fit with a schedule starts from it. */
+  readonly configuredLearningRate: number;
   /** Set by a callback to end fit after the current batch; fit resets it when it starts. */
   stopTraining: boolean;
   /** Names of extra values a step reports (lastMetrics holds them, per sample like the loss). */
   readonly metricNames: readonly string[];
-  readonly lastMetrics: ArrayLike<number>;
+  readonly lastMetrics: Readonly<Record<string, number>>;
   /** The trainable tensors (early stopping keeps a copy of the best). */
   params(): Param[];
   /** Makes room for batches of up to `rows` rows. */
   reserve(rows: number): void;
+  /** Copies rows order[start..start+rows) of data into the model's staging buffer; returns it. */
+  stage(data: Rows, order: Int32Array | null, start: number, rows: number): Tensor;
   /** One optimisation step on `rows` staged rows; the batch's mean loss. Throws TrainingError,
    *  weights untouched, when the loss or the gradients are not finite. clipValue > 0 clamps the
    *  gradients elementwise. */
   trainStep(x: Tensor, rows: number, clipValue?: number): number;
-  /** The mean loss on `rows` staged rows, without training. */
-  evalStep(x: Tensor, rows: number): number;
-  /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
-  beginEval?(): void;
+  /** The mean loss and metrics over a data set, `chunk` rows at a time, without training. */
+  evaluateRows(data: Rows, chunk?: number): { loss: number } & Record<string, number>;
 }
 
 /**
@@ -142,16 +153,18 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
   const arena = model.arena;
   const batch = Math.min(o.batchSize, train.rows);
   model.reserve(Math.max(batch, val ? Math.min(val.rows, batch) : 0));
-  const xb = arena.alloc(batch * model.inputSize);
   const order = arena.alloc(train.rows);
   const names = model.metricNames;
-  const history: History = { loss: [], valLoss: [], epochs: [], metrics: {} };
+  const metrics: Record<string, number[]> = {};
+  const history: History = { loss: [], valLoss: [], epochs: [], metrics };
   for (const m of names) {
-    history.metrics[m] = [];
-    if (val) history.metrics[valName(m)] = [];
+    metrics[m] = [];
+    if (val) metrics[valName(m)] = [];
   }
   const yielder = new Yielder();
-  const lr0 = model.learningRate;
+  // every fit starts its schedule from the configured rate, not where the last fit left it
+  const lr0 = model.configuredLearningRate;
+  if (o.learningRateSchedule) model.learningRate = lr0;
   const sums = new Float64Array(names.length);
   const es = { best: Infinity, bestEpoch: 0, wait: 0, weights: null as Float32Array[] | null };
   const rop = { best: Infinity, wait: 0 };
@@ -175,14 +188,13 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
         o.signal?.throwIfAborted();
         const start = b * batch;
         const rows = Math.min(batch, train.rows - start);
-        stage(arena, xb, train, perm, start, rows);
-        const loss = model.trainStep(xb, rows, o.clipValue);
+        const loss = model.trainStep(model.stage(train, perm, start, rows), rows, o.clipValue);
         sum += loss * rows;
         seen += rows;
-        for (let m = 0; m < names.length; m++) sums[m] += model.lastMetrics[m] * rows;
+        for (let m = 0; m < names.length; m++) sums[m] += model.lastMetrics[names[m]] * rows;
         if (o.onBatchEnd) {
           const logs: BatchLogs = { epoch, batch: b, batches, size: rows, loss, learningRate };
-          for (let m = 0; m < names.length; m++) logs[names[m]] = model.lastMetrics[m];
+          for (let m = 0; m < names.length; m++) logs[names[m]] = model.lastMetrics[names[m]];
           await o.onBatchEnd(logs);
         }
         await yielder.maybe();
@@ -191,16 +203,16 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
       const logs: EpochLogs = { epoch, loss: sum / seen, seconds: 0, learningRate };
       for (let m = 0; m < names.length; m++) logs[names[m]] = sums[m] / seen;
       if (val) {
-        const v = evaluateRows(model, val, xb, batch, sums);
-        logs.valLoss = v;
-        for (let m = 0; m < names.length; m++) logs[valName(names[m])] = sums[m];
+        const v = model.evaluateRows(val, batch);
+        logs.valLoss = v.loss;
+        for (const m of names) logs[valName(m)] = v[m];
       }
       logs.seconds = (now() - t0) / 1000;
       history.loss.push(logs.loss);
       if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
       for (const m of names) {
-        history.metrics[m].push(logs[m]!);
-        if (val) history.metrics[valName(m)].push(logs[valName(m)]!);
+        metrics[m].push(logs[m]!);
+        if (val) metrics[valName(m)].push(logs[valName(m)]!);
       }
       history.epochs.push(logs);
       if (o.onEpochEnd) await o.onEpochEnd(logs);
@@ -241,7 +253,6 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
       history.bestEpoch = es.bestEpoch;
     }
   } finally {
-    arena.release(xb);
     arena.release(order);
     model.stopTraining = false;
   }
@@ -300,36 +311,6 @@ export function cosPi(t: number): number {
     sum += term;
   }
   return -sum;
-}
-
-/** Mean loss over rows, in batches through the staging tensor xb; the means of the model's
- *  extra metrics go to `metrics` when it is given. */
-export function evaluateRows(model: Trainable, data: Rows, xb: Tensor, batch: number, metrics?: Float64Array): number {
-  let sum = 0;
-  metrics?.fill(0);
-  model.beginEval?.();
-  for (let start = 0; start < data.rows; start += batch) {
-    const rows = Math.min(batch, data.rows - start);
-    stage(model.arena, xb, data, null, start, rows);
-    sum += model.evalStep(xb, rows) * rows;
-    if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * rows;
-  }
-  if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] /= data.rows;
-  return sum / data.rows;
-}
-
-/** Copies rows order[start..start+rows) (or start.. in order) of data into the staging tensor. */
-export function stage(arena: Arena, xb: Tensor, data: Rows, order: Int32Array | null, start: number, rows: number): void {
-  const w = data.width;
-  const dst = arena.f32(xb);
-  if (!order) {
-    dst.set(data.data.subarray(start * w, (start + rows) * w));
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
-    const r = order[start + i];
-    dst.set(data.data.subarray(r * w, r * w + w), i * w);
-  }
 }
 
 function checkFitOptions(options: FitOptions) {
