@@ -7,9 +7,12 @@
 // - The hot loops run on f32x4; a scalar tail handles sizes that are not multiples of 4 and uses
 //   the same arithmetic as one SIMD lane, so an element's result never depends on its position.
 // - Sums that are returned (losses, norms) accumulate in f64 and return f64.
-// - Activation ids (ACT_*) and their constants live in activations.ts; the TS layer mirrors them.
-// - Builds: `release` (plain SIMD128, bit-identical on every engine) and `relaxed`
-//   (relaxed-simd FMA via ASC_FEATURE_RELAXED_SIMD, see simd.ts).
+// - Activation ids (ACT_*) and their constants live in activations.ts, exported as globals.
+// - Every export is listed once in src/runtime/abi.ts (the kernel table, with argument names);
+//   test/abi.test.ts checks table, signatures here and each build's exports against each other.
+// - Builds: `release` (plain SIMD128, bit-identical on every engine), `relaxed` (relaxed-simd
+//   FMA via ASC_FEATURE_RELAXED_SIMD, see simd.ts) and `debug` (release's code with asserts on:
+//   preconditions checked under `if (!ASC_NO_ASSERT)`, so the release builds stay unchanged).
 
 export * from './gemm';
 export * from './elementwise';

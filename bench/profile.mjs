@@ -2,7 +2,7 @@
 // broken down by WebAssembly export (and GEMM shape), with the JS remainder; allocations per step;
 // the memory bandwidth the kernels have; and the phases of a cold start.
 //   node bench/profile.mjs [--simd relaxed] [--json FILE]
-// Method: every export of the core is wrapped in a timer (two performance.now() calls, ~0.1 µs,
+// Method: every kernel of the table is wrapped in a timer (traceKernels, latent-wasm/internal) (two performance.now() calls, ~0.1 µs,
 // included in the kernel figures); the uninstrumented step time is measured separately and the
 // difference between it and the kernel sum is the JS side (wrappers, checks, staging, loops).
 import { spawnSync } from 'node:child_process';
@@ -65,20 +65,18 @@ const startedAt = new Date().toISOString();
 const load0 = loadavg().map((l) => +l.toFixed(2));
 const { init, Autoencoder } = await import('../dist/index.js');
 await init({ simd });
-const { A, K } = internals(Autoencoder);
+const { A, K, internal } = await internals();
 const x = mnistBatch(256);
 const out = { simd, node: process.version };
 
 // ---- instrumentation ----
-const raw = A.ex;
 // per key: the time it took within the current call-set; medians over call-sets are robust to
 // the other processes on this machine
 let cur = new Map();
 let on = false;
-const wrapped = { ...raw };
-for (const [name, f] of Object.entries(raw)) {
-  if (typeof f !== 'function') continue;
-  wrapped[name] = function (...a) {
+const ACT_NAMES = Object.keys(internal.ACTIVATIONS).sort((a, b) => internal.ACTIVATIONS[a] - internal.ACTIVATIONS[b]);
+const timed = (name, f) =>
+  function (...a) {
     if (!on) return f(...a);
     const t = performance.now();
     const r = f(...a);
@@ -93,8 +91,7 @@ for (const [name, f] of Object.entries(raw)) {
     cur.set(key, s);
     return r;
   };
-}
-const ACT_NAMES = ['linear', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu'];
+let untrace = () => {};
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 function timeIt(fn, reps) {
@@ -116,11 +113,11 @@ function breakdown(label, fn, reps, samplesPerCall) {
   const rests = [];
   const plains = [];
   for (let i = 0; i < reps; i++) {
-    A.ex = raw;
+    untrace();
     let t = performance.now();
     fn();
     plains.push(performance.now() - t);
-    A.ex = wrapped;
+    untrace = internal.traceKernels(timed);
     cur = new Map();
     on = true;
     t = performance.now();
@@ -135,7 +132,7 @@ function breakdown(label, fn, reps, samplesPerCall) {
     }
     rests.push(total - k);
   }
-  A.ex = raw;
+  untrace();
   const rows = [...per.entries()].map(([k, list]) => {
     const us = median(list.map((s) => s.ms)) * 1000;
     const flops = list[0].flops;
@@ -175,7 +172,7 @@ for (const b of [64, 256]) {
   r.stageUs = stageUs;
   // allocation per step: V8's sampling heap profiler (every ~32 bytes) over 300 steps, by call
   // site; wasm memory and the arena's bytes must not change at all
-  const mem0 = A.ex.memory.buffer.byteLength;
+  const mem0 = internal.memoryBytes();
   const arena0 = A.bytesInUse();
   const session = new Session();
   session.connect();
@@ -197,7 +194,7 @@ for (const b of [64, 256]) {
   };
   walk(profile.head, []);
   const perStep = [...sites.values()].reduce((a, b) => a + b, 0) / N;
-  r.alloc = { jsBytesPerStep: perStep, wasmMemoryGrew: A.ex.memory.buffer.byteLength !== mem0, arenaBytesChanged: A.bytesInUse() !== arena0, sites: Object.fromEntries([...sites].map(([k, v]) => [k, v / N])) };
+  r.alloc = { jsBytesPerStep: perStep, wasmMemoryGrew: internal.memoryBytes() !== mem0, arenaBytesChanged: A.bytesInUse() !== arena0, sites: Object.fromEntries([...sites].map(([k, v]) => [k, v / N])) };
   say(`   allocation per step: JS heap ≈ ${perStep.toFixed(0)} B (sampled); wasm memory grew: ${r.alloc.wasmMemoryGrew}; arena bytes changed: ${r.alloc.arenaBytesChanged}. Largest sites:`);
   for (const [k, v] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 6)) say(`     ${String(Math.round(v / N)).padStart(5)} B  ${k}`);
   A.release(xb);

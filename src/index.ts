@@ -30,9 +30,14 @@ export {
 } from './models/autoencoder.js';
 export { VAE, type VAEConfig, type ResolvedVAEConfig } from './models/vae.js';
 export { loadModel, type AnyModel } from './io/load-model.js';
+export { toOnnx, type OnnxOptions } from './io/onnx.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
 export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
 export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';
 export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/specs.js';
+export type { Normalizer, NormalizeKind, NormalizeOption } from './models/normalizer.js';
+export type { ScoreMetric, ScoreOptions, CalibrationRule, Detection } from './models/detector.js';
+export { rocAuc, averagePrecision, precisionRecallCurve, confusion, type PrecisionRecallCurve, type Confusion } from './metrics.js';
+export { tileGrid, pairRows, type GridOptions, type ImageGrid } from './image.js';

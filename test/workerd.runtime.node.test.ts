@@ -2,11 +2,12 @@
 // inside the package), and Miniflare from this Node test. The worker imports the package and its
 // `.wasm` as modules (compiling from bytes is forbidden there: the test checks that it is), loads
 // a model file saved here in Node, and returns codes and reconstructions: bit-identical to Node's.
-// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun.
+// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun; and a
+// calibrated, normalized detector saved in Node gives Node's scores and flags bit for bit.
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lib from '../src/index.js';
 import { bins, installRuntimes, toolsDir } from '../scripts/install-runtimes.mjs';
-import { hashRun, inferRun } from './runtimes/fixtures/hash-run.mjs';
+import { detectorModel, detectRun, hashRun, inferRun } from './runtimes/fixtures/hash-run.mjs';
 import { packedApp, run } from './runtimes/package.js';
 import { bundleWorker, type WorkerBundle } from './runtimes/workers.js';
 
@@ -14,19 +15,23 @@ type HashResult = Awaited<ReturnType<typeof hashRun>>;
 interface WorkerResult {
   train: HashResult;
   infer: ReturnType<typeof inferRun>;
+  detect: ReturnType<typeof detectRun>;
   bytesRefused: string | null;
 }
 
 let bundle: WorkerBundle;
 let node: HashResult;
 let nodeInfer: ReturnType<typeof inferRun>;
+let nodeDetect: ReturnType<typeof detectRun>;
 
 beforeAll(async () => {
   const [app] = await Promise.all([packedApp(), installRuntimes()]);
   const { model, ...rest } = await hashRun(lib, undefined, true);
   node = rest;
   nodeInfer = inferRun(lib, model!);
-  bundle = await bundleWorker(app.dir, 'worker-dist', model!);
+  const detector = await detectorModel(lib);
+  nodeDetect = detectRun(lib, detector);
+  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector);
 }, 600_000);
 
 function checkWorker(got: WorkerResult, trained = true) {
@@ -34,11 +39,16 @@ function checkWorker(got: WorkerResult, trained = true) {
   expect(got.infer.codes).toHaveLength(32 * 4);
   expect(got.infer.reconstructions).toHaveLength(32 * 16);
   expect(got.infer).toEqual(nodeInfer);
+  // the detector file: normalizer and threshold travel in it; some rows are flagged, not all
+  expect(nodeDetect.metric).toBe('mae');
+  expect(nodeDetect.flags.filter((f) => f === 1).length).toBeGreaterThan(0);
+  expect(nodeDetect.flags.filter((f) => f === 1).length).toBeLessThan(nodeDetect.flags.length / 5);
+  expect(got.detect).toEqual(nodeDetect);
   if (trained) expect(got.train).toEqual(node);
 }
 
 describe('workerd', () => {
-  test('`workerd test`: the saved model gives Node’s codes and reconstructions bit for bit', async () => {
+  test('`workerd test`: the saved model gives Node’s codes and reconstructions, the saved detector Node’s scores and flags, bit for bit', async () => {
     const r = await run(bins.workerd, ['test', '--experimental', 'config.capnp'], { cwd: bundle.dir, timeoutMs: 90_000 });
     const out = r.stdout + '\n' + r.stderr;
     const line = out.split('\n').find((l) => l.includes('LATENT_RESULT '));
@@ -60,6 +70,7 @@ describe('Miniflare', () => {
         { type: 'ESModule', path: bundle.worker },
         { type: 'CompiledWasm', path: bundle.wasm },
         { type: 'Data', path: bundle.model },
+        { type: 'Data', path: bundle.detector },
       ],
       modulesRoot: bundle.dir,
       compatibilityDate: '2025-01-01',
@@ -75,7 +86,7 @@ describe('Miniflare', () => {
     }
   }
 
-  test('inference, no compatibility flags: the saved model gives Node’s codes and reconstructions bit for bit', async () => {
+  test('inference, no compatibility flags: the saved model gives Node’s codes and reconstructions, the detector Node’s scores and flags, bit for bit', async () => {
     const got = await fetchWorker('?train=0', []);
     expect(got.train).toBeNull();
     checkWorker(got, false);

@@ -2,15 +2,17 @@
 // f32_act_forward/backward, the Adam update of Optimizer.apply, Autoencoder.trainStep after
 // staging a batch (what fit() does per batch) and Autoencoder.reconstruct (the public API).
 import { init, Autoencoder } from '../../dist/index.js';
-import { ACT, CARD, internals, stage } from '../lib/common.mjs';
+import { CARD, internals, stage } from '../lib/common.mjs';
 
-let A, K;
+let A, K, ACT;
 
 export const label = (opts) => `latent-wasm (${opts.simd ?? 'strict'} SIMD)`;
 
 export async function setup(opts) {
   await init({ simd: opts.simd ?? 'strict' });
-  ({ A, K } = internals(Autoencoder));
+  let internal;
+  ({ A, K, internal } = await internals());
+  ACT = internal.ACTIVATIONS;
 }
 
 function tensor(values) {

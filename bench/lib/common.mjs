@@ -134,14 +134,14 @@ export function maxAbsDiff(a, b) {
  * 1024³ takes seconds) get a few iterations instead of the full time budget.
  */
 /**
- * dist/ is a bundle that exports only the public API; the arena and the Kernels wrapper (what
- * every layer calls: argument checks + one export call) are reached through a model's fields, as
- * the library's own layers hold them. Activation ids mirror src/runtime/kernels.ts ACTIVATIONS.
+ * The shared arena, the Kernels gate (what every layer calls: argument checks + one export call)
+ * and the kernel table with the activation ids, from the package's explicit internal entry
+ * `latent-wasm/internal` (dist/internal.js), never a model's fields. Call after init(). Imported
+ * on demand, so the peers' processes never load the library.
  */
-export const ACT = { relu: 1, sigmoid: 4 };
-export function internals(Autoencoder) {
-  const model = new Autoencoder({ inputSize: 4, latentSize: 2 });
-  return { A: model.arena, K: model.k, model };
+export async function internals() {
+  const internal = await import('../../dist/internal.js');
+  return { A: internal.arena(), K: internal.kernels(), internal };
 }
 /** What fit()'s stage() does for an unshuffled batch: copy the rows into the staging tensor. */
 export function stage(A, xb, x, rows, width = 784) {

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { init, Autoencoder } from '../../dist/index.js';
+import { init } from '../../dist/index.js';
 import { ROOT, internals } from '../lib/common.mjs';
 
 const relaxed = process.argv.includes('--relaxed-child');
@@ -50,7 +50,7 @@ export function probe_mr(): i32 { return MR; }
 }
 const load = async (f) => (await WebAssembly.instantiate(readFileSync(join(dir, f)), { env: { abort() {} } })).instance.exports;
 await init(relaxed ? { simd: 'relaxed' } : {});
-const { A, K } = internals(Autoencoder);
+const { A, K } = await internals();
 const build = relaxed ? 'relaxed' : 'strict';
 
 // ---- 1. the GEMM micro-kernel alone vs the library's GEMM ----

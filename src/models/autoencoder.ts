@@ -5,9 +5,11 @@ import type { Tensor } from '../runtime/memory.js';
 import { checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
 import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
+import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import type { FitOptions, History } from '../train/fit.js';
 import { ModelBase } from './base.js';
+import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
   activationSpec, checkLayers, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
@@ -64,6 +66,8 @@ export interface AutoencoderConfig {
   noise?: NoiseConfig;
   /** Sparse: a penalty on the code added to the loss (reported as `penalty`). */
   sparsity?: SparsityConfig;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
@@ -78,6 +82,7 @@ export interface ResolvedAutoencoderConfig {
   init: InitName;
   noise?: ResolvedNoise;
   sparsity?: SparsityConfig;
+  normalize?: NormalizeKind;
 }
 
 /**
@@ -103,7 +108,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 're
   private colGrad: Tensor | null = null;
 
   constructor(config: AutoencoderConfig) {
-    super(resolveAutoencoderConfig(config));
+    super(resolveAutoencoderConfig(config), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
@@ -128,6 +133,10 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 're
   }
 
   // ---- ModelBase ----
+
+  protected summaryParts(): SummaryPart[] {
+    return [this.encoder, this.decoder];
+  }
 
   protected get decoderNet(): Sequential {
     return this.decoder;

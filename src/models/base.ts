@@ -1,5 +1,5 @@
 import { DisposedError, InputError, TrainingError } from '../errors.js';
-import { toRows, type Matrix, type Rows } from '../data.js';
+import { checkNumber, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
 import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
@@ -11,6 +11,9 @@ import { Optimizer, stateSlots, type ResolvedOptimizer } from '../nn/optimizers.
 import { ParamStore } from '../nn/params.js';
 import { fit, type FitOptions, type History, type Trainable } from '../train/fit.js';
 import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
+import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
+import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
+import { formatSummary, type SummaryPart } from './summary.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -19,6 +22,8 @@ export interface BaseConfig {
   optimizer: ResolvedOptimizer;
   seed: number;
   init: InitName;
+  /** Absent for no normalization (files written before normalization had none either). */
+  normalize?: NormalizeKind;
 }
 
 /** What evaluate returns: the mean loss, the metrics every model of the class reports (M, and
@@ -60,13 +65,22 @@ implements Trainable {
   protected capacity = 0;
   /** Per-row results (reconstructionError). */
   protected perRow: Tensor | null = null;
+  /** The scores a model offers (the VAE adds 'negElbo'). */
+  readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean'];
   private readonly staging: Staging;
   private generator: Rng | null = null;
   private opt: Optimizer | null = null;
   private disposed = false;
   private training = false;
+  private norm: Normalizer | null = null;
+  private thresholdValue: number | undefined;
+  private thresholdMetricValue: ScoreMetric | undefined;
 
-  constructor(config: C) {
+  /** `normalize` is the user's option (see NormalizeOption); its kind goes into the config. */
+  constructor(config: C, normalize?: unknown) {
+    const n = resolveNormalize(normalize, config.inputSize);
+    if (n.kind) config.normalize = n.kind;
+    this.norm = n.normalizer;
     this.config = config;
     this.arena = sharedArena();
     this.k = new Kernels(this.arena);
@@ -153,25 +167,126 @@ implements Trainable {
   decode(z: Matrix): Float32Array {
     this.alive();
     const data = toRows(z, this.latentSize, 'z');
-    return this.map(data, this.inputSize, (zb, rows) => this.decoderNet.forward(zb, rows, false));
+    return this.toInputUnits(this.map(data, this.inputSize, (zb, rows) => this.decoderNet.forward(zb, rows, false), false));
   }
 
-  /** The model's deterministic reconstruction of x, rows × inputSize. */
+  /** The model's deterministic reconstruction of x, rows × inputSize, in x's units. */
   reconstruct(x: Matrix): Float32Array {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, this.inputSize, (xb, rows) => this.reconstructRows(xb, rows));
+    return this.toInputUnits(this.map(data, this.inputSize, (xb, rows) => this.reconstructRows(xb, rows)));
   }
 
-  /** Per-row anomaly score: the mean squared error of each row's reconstruction. */
+  /** Per-row anomaly score: the mean squared error of each row's reconstruction (normalized
+   *  units when the model normalizes); the same as score(x). */
   reconstructionError(x: Matrix): Float32Array {
+    return this.score(x);
+  }
+
+  // ---- normalization (normalizer.ts) ----
+
+  /** The fitted normalizer, x' = (x − shift) / scale per feature, or null (none, or not fitted yet). */
+  get normalizer(): Normalizer | null {
+    return this.norm;
+  }
+
+  /** Fits the normalizer ('standard' or 'minmax') on rows x; fit does it at its first call. */
+  fitNormalizer(x: Matrix): Normalizer {
+    this.alive();
+    const fitter = this.normalizerFitter(true)!;
+    const data = toRows(x, this.inputSize, 'x');
+    fitter.add(data.data, data.rows);
+    return this.setNormalizer(fitter.finish());
+  }
+
+  /** A fitter for the normalizer when it is to be fitted: always when `explicit`, else (fit) only
+   *  when it has not been fitted yet. Null when there is nothing to fit. */
+  normalizerFitter(explicit = false): NormalizerFitter | null {
+    const kind = this.config.normalize;
+    if (kind !== 'standard' && kind !== 'minmax') {
+      if (explicit) throw new InputError(`fitNormalizer needs a model with normalize 'standard' or 'minmax'; this one has ${kind === 'fixed' ? 'fixed statistics' : "'none'"}`);
+      return null;
+    }
+    return explicit || !this.norm ? new NormalizerFitter(kind, this.inputSize) : null;
+  }
+
+  setNormalizer(n: Normalizer): Normalizer {
+    this.norm = n;
+    return n;
+  }
+
+  /** Normalizes `rows` rows staged in x, in place (every batch passes here after staging). */
+  prepareBatch(x: Tensor, rows: number): void {
+    if (this.config.normalize === undefined) return;
+    if (!this.norm) {
+      throw new InputError(this.config.normalize === 'fixed'
+        ? "normalize is 'fixed' but the model has no statistics: give normalize: { mean, std } or { min, max }"
+        : `the ${this.config.normalize} normalizer is not fitted yet: call fit(x) or fitNormalizer(x) first`);
+    }
+    normalizeRows(this.arena.f32(x), rows, this.norm);
+  }
+
+  // ---- detection (detector.ts) ----
+
+  /** The threshold calibrate set (or one assigned), used by predict and detect. */
+  get threshold(): number | undefined {
+    return this.thresholdValue;
+  }
+
+  set threshold(t: number | undefined) {
+    this.setThreshold(t === undefined ? undefined : checkNumber(t, 'threshold'), this.thresholdMetricValue ?? 'mse');
+  }
+
+  /** The score the threshold applies to. */
+  get thresholdMetric(): ScoreMetric | undefined {
+    return this.thresholdMetricValue;
+  }
+
+  setThreshold(t: number | undefined, metric: ScoreMetric): void {
+    this.thresholdValue = t;
+    this.thresholdMetricValue = t === undefined ? undefined : metric;
+  }
+
+  /** Per-row anomaly scores (see ScoreMetric); default 'mse'. */
+  score(x: Matrix, options?: ScoreOptions): Float32Array {
+    this.alive();
+    const metric = checkScoreOptions(options, this.scoreMetrics);
+    const data = toRows(x, this.inputSize, 'x');
+    return this.map(data, 1, (xb, rows, start) => this.scoreRows(xb, rows, metric, start));
+  }
+
+  /** Sets model.threshold from the scores of rows x (mostly normal) by a rule; returns it. */
+  calibrate(x: Matrix, rule: CalibrationRule): number {
+    this.alive();
+    const r = checkRule(rule, this.scoreMetrics);
+    const t = r.threshold(this.score(x, { metric: r.metric }));
+    this.setThreshold(t, r.metric);
+    return t;
+  }
+
+  /** Scores, flags (1 = anomaly: score > threshold) and the threshold; needs calibrate first. */
+  detect(x: Matrix): Detection {
+    this.alive();
+    const threshold = this.thresholdValue;
+    if (threshold === undefined) {
+      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or set model.threshold) before predict or detect');
+    }
+    const scores = this.score(x, { metric: this.thresholdMetricValue });
+    return { scores, flags: flagsOf(scores, threshold), threshold };
+  }
+
+  /** 1 for each row flagged as an anomaly, else 0; needs calibrate first. */
+  predict(x: Matrix): Uint8Array {
+    return this.detect(x).flags;
+  }
+
+  /** |x − reconstruct(x)| per value, rows × inputSize, in x's units: which features are off. */
+  featureErrors(x: Matrix): Float32Array {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, 1, (xb, rows) => {
-      const y = this.reconstructRows(xb, rows);
-      this.k.rowMse(y, xb, this.perRow!, rows, this.inputSize);
-      return this.perRow!;
-    });
+    const out = this.reconstruct(data.data);
+    for (let i = 0; i < out.length; i++) out[i] = Math.abs(data.data[i] - out[i]);
+    return out;
   }
 
   /**
@@ -201,6 +316,15 @@ implements Trainable {
     return out;
   }
 
+  /** A Keras-like table of the model's torch.nn modules (PyTorch's names), their output shapes
+   *  and parameter counts, with totals. */
+  summary(): string {
+    this.alive();
+    const parts = this.summaryParts();
+    const first = parts[0];
+    return formatSummary(`${this.constructor.name} (${this.kind})`, 'layer' in first ? first.layer.inShape : first.inShape, parts);
+  }
+
   /** Frees the model's memory. Any later call throws DisposedError. */
   dispose(): void {
     if (this.disposed) return;
@@ -223,8 +347,11 @@ implements Trainable {
     this.capacity = rows;
   }
 
-  stage(data: Rows, order: Int32Array | null, start: number, rows: number): Tensor {
-    return this.staging.stage(data, order, start, rows);
+  /** Copies rows of data into the staging buffer, normalized unless `inputs` is false (codes). */
+  stage(data: Rows, order: Int32Array | null, start: number, rows: number, inputs = true): Tensor {
+    const xb = this.staging.stage(data, order, start, rows);
+    if (inputs) this.prepareBatch(xb, rows);
+    return xb;
   }
 
   /**
@@ -267,7 +394,7 @@ implements Trainable {
     this.chunks(data, (xb, rows, start) => {
       loss += this.evalStep(xb, rows, start) * rows;
       for (let m = 0; m < names.length; m++) sums[m] += this.lastMetrics[names[m]] * rows;
-    }, chunk);
+    }, true, chunk);
     const out: { loss: number } & Record<string, number> = { loss: loss / data.rows };
     names.forEach((m, i) => (out[m] = sums[i] / data.rows));
     return out;
@@ -275,6 +402,8 @@ implements Trainable {
 
   // ---- what a model supplies ----
 
+  /** The model's networks in forward order, for summary(). */
+  protected abstract summaryParts(): SummaryPart[];
   /** The network that maps codes to outputs (decode). */
   protected abstract get decoderNet(): Sequential;
   /** Inference: the reconstruction of `rows` staged rows. */
@@ -291,26 +420,43 @@ implements Trainable {
   /** Frees the layers' buffers and the model's own state (not the parameters: the store's). */
   protected abstract disposeLayers(): void;
 
+  /** Per-row scores of `rows` staged (normalized) rows, the first being row `firstRow` of the
+   *  data set, into perRow. The VAE adds 'negElbo'. */
+  protected scoreRows(x: Tensor, rows: number, metric: ScoreMetric, _firstRow: number): Tensor {
+    const y = this.reconstructRows(x, rows);
+    if (metric === 'mse') this.k.rowMse(y, x, this.perRow!, rows, this.inputSize);
+    else rowErrors(metric as 'mae' | 'euclidean', this.arena.f32(y), this.arena.f32(x), this.arena.f32(this.perRow!), rows, this.inputSize);
+    return this.perRow!;
+  }
+
   // ---- shared internals ----
 
-  /** Stages data chunk by chunk (`chunk` rows, default as many as the buffers hold, at least
-   *  INFER_ROWS) and calls fn on each with the index of its first row. */
-  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, chunk?: number): void {
+  /**
+   * Stages data chunk by chunk (`chunk` rows, default as many as the buffers hold, at least
+   * INFER_ROWS), normalized when `inputs`, and calls fn on each with the index of its first row.
+   */
+  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, inputs = true, chunk?: number): void {
     const size = Math.min(data.rows, chunk ?? Math.max(this.capacity, INFER_ROWS));
     this.reserve(size);
     for (let start = 0; start < data.rows; start += size) {
       const rows = Math.min(size, data.rows - start);
-      fn(this.staging.stage(data, null, start, rows), rows, start);
+      fn(this.stage(data, null, start, rows, inputs), rows, start);
     }
   }
 
   /** Runs `run` on every chunk and copies `outWidth` values per row of its result out. */
-  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number) => Tensor): Float32Array {
+  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number, start: number) => Tensor, inputs = true): Float32Array {
     const out = new Float32Array(data.rows * outWidth);
     this.chunks(data, (xb, rows, start) => {
-      out.set(this.arena.f32(run(xb, rows)).subarray(0, rows * outWidth), start * outWidth);
-    });
+      out.set(this.arena.f32(run(xb, rows, start)).subarray(0, rows * outWidth), start * outWidth);
+    }, inputs);
     return out;
+  }
+
+  /** Model outputs in input space (normalized units) mapped back to the input's units, in place. */
+  private toInputUnits(y: Float32Array): Float32Array {
+    if (this.norm) denormalizeRows(y, this.norm);
+    return y;
   }
 
   protected alive(): void {

@@ -5,6 +5,7 @@ import type { LayerSpec } from '../nn/layers.js';
 import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
 import { Autoencoder, type AutoencoderConfig } from './autoencoder.js';
 import { activationSpec, type Activation, type LayersDescription, type LossName } from './spec.js';
+import type { NormalizeOption } from './normalizer.js';
 
 export interface ConvAutoencoderConfig {
   /** Per-sample shape [channels, height, width]; rows are these samples flattened (C·H·W). */
@@ -29,6 +30,8 @@ export interface ConvAutoencoderConfig {
   optimizer?: OptimizerConfig | OptimizerName;
   seed?: number;
   init?: InitName;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
   /** A resolved layers description (what a model file stores); replaces filters/kernelSize/... */
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
 }
@@ -66,7 +69,7 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
   const inputSize = c * h * w;
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
   // everything else is the Autoencoder's to validate
-  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init };
+  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init, normalize: config.normalize };
   if (config.layers !== undefined) {
     const l = config.layers as { encoder?: unknown; decoder?: unknown };
     if (typeof l !== 'object' || l === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');

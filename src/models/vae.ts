@@ -5,8 +5,11 @@ import type { Tensor } from '../runtime/memory.js';
 import { Rng, checkSeed } from '../runtime/rng.js';
 import { checkInit, type InitName } from '../nn/init.js';
 import { Dense, Sequential, type Param } from '../nn/layers.js';
+import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
+import type { NormalizeKind, NormalizeOption } from './normalizer.js';
+import type { ScoreMetric } from './detector.js';
 import { activationSpec, checkLayers, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
 
 export interface VAEConfig {
@@ -32,6 +35,8 @@ export interface VAEConfig {
   optimizer?: OptimizerConfig | OptimizerName;
   seed?: number;
   init?: InitName;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
 }
 
 export interface ResolvedVAEConfig {
@@ -44,6 +49,7 @@ export interface ResolvedVAEConfig {
   optimizer: ResolvedOptimizer;
   seed: number;
   init: InitName;
+  normalize?: NormalizeKind;
 }
 
 /** Seed offset of the key ε for evaluation is drawn with. */
@@ -62,6 +68,7 @@ const EVAL_SEED_OFFSET = 0x5eed;
 export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstruction' | 'kl'> {
   readonly kind: string = 'vae';
   readonly metricNames = ['negElbo', 'reconstruction', 'kl'] as const;
+  override readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean', 'negElbo'];
   readonly encoder: Sequential;
   readonly muHead: Dense;
   readonly logVarHead: Dense;
@@ -77,7 +84,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
   private glogvar: Tensor | null = null;
 
   constructor(config: VAEConfig) {
-    super(resolveVAEConfig(config));
+    super(resolveVAEConfig(config), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : 'mse';
     const st = this.store;
@@ -166,6 +173,10 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
 
   // ---- ModelBase ----
 
+  protected summaryParts(): SummaryPart[] {
+    return [this.encoder, { name: 'mu', layer: this.muHead }, { name: 'logvar', layer: this.logVarHead }, this.decoder];
+  }
+
   protected get decoderNet(): Sequential {
     return this.decoder;
   }
@@ -195,6 +206,24 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
       this.encoder.backward(dhMu, rows);
     }
     return this.record(rec, kl, beta);
+  }
+
+  /** 'negElbo': per row, the reconstruction term + KL with the row's evaluation ε (a function
+   *  of the row), so the scores average to evaluate(x).negElbo. */
+  protected override scoreRows(x: Tensor, rows: number, metric: ScoreMetric, firstRow: number): Tensor {
+    if (metric !== 'negElbo') return super.scoreRows(x, rows, metric, firstRow);
+    this.computeLoss(x, rows, firstRow);
+    const D = this.inputSize;
+    const L = this.latentSize;
+    const last = this.decoder.last;
+    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
+    const out = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const rec = this.k.loss(this.lossKind, this.arena.view(pred, r * D, [D]), this.arena.view(x, r * D, [D]), null, D, 0);
+      out[r] = rec + this.k.klNormal(this.arena.view(this.muHead.output, r * L, [L]), this.arena.view(this.logVarHead.output, r * L, [L]), null, null, L, 0);
+    }
+    this.arena.write(this.perRow!, out);
+    return this.perRow!;
   }
 
   protected computeLoss(x: Tensor, rows: number, firstRow: number): number {
@@ -286,6 +315,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
   }
 }
 
+/** Row r (of `width` values) of a row-major tensor, as a tensor handle for one kernel call. */
 function isRow(v: unknown): boolean {
   return (Array.isArray(v) && (v.length === 0 || typeof v[0] === 'number')) || false;
 }

@@ -3,6 +3,7 @@ import { checkInt, checkNumber, toRows, type Matrix, type Rows } from '../data.j
 import type { Arena, Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { Param } from '../nn/layers.js';
+import type { Normalizer, NormalizerFitter } from '../models/normalizer.js';
 
 /**
  * Logs passed to onEpochEnd and collected in the history. `loss` is the model's objective (per
@@ -123,6 +124,9 @@ export interface Trainable {
   trainStep(x: Tensor, rows: number, clipValue?: number): number;
   /** The mean loss and metrics over a data set, `chunk` rows at a time, without training. */
   evaluateRows(data: Rows, chunk?: number): { loss: number } & Record<string, number>;
+  /** A fitter when the model's normalizer is still to be fitted (fit feeds it the training rows). */
+  normalizerFitter?(): NormalizerFitter | null;
+  setNormalizer?(n: Normalizer): void;
 }
 
 /**
@@ -145,6 +149,11 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
     const w = all.width;
     train = { data: all.data.subarray(0, nTrain * w), rows: nTrain, width: w };
     val = { data: all.data.subarray(nTrain * w), rows: all.rows - nTrain, width: w };
+  }
+  const fitter = model.normalizerFitter?.();
+  if (fitter) {
+    fitter.add(train.data, train.rows);
+    model.setNormalizer!(fitter.finish());
   }
   const early = o.earlyStopping ? resolveMonitor(o.earlyStopping.monitor, val, 'earlyStopping') : null;
   const plateau = o.learningRateSchedule?.type === 'reduceOnPlateau' ? resolveMonitor(o.learningRateSchedule.monitor, val, 'learningRateSchedule') : null;

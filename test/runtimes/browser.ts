@@ -59,7 +59,7 @@ export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 
 /** Serves `dir` on 127.0.0.1 with the strict CSP; records every path requested. */
 export async function serve(dir: string): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const types: Record<string, string> = { '.html': 'text/html', '.css': 'text/css', '.svg': 'image/svg+xml', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -6,13 +6,15 @@ import { join } from 'node:path';
 
 export interface WorkerBundle {
   dir: string;
-  /** Files of the worker: worker.js (ES module), latent.wasm (wasm module), model.bin (data). */
+  /** Files of the worker: worker.js (ES module), latent.wasm (wasm module), model.bin and
+   *  detector.bin (data: model files saved in Node). */
   worker: string;
   wasm: string;
   model: string;
+  detector: string;
 }
 
-export async function bundleWorker(appDir: string, outName: string, model: Uint8Array): Promise<WorkerBundle> {
+export async function bundleWorker(appDir: string, outName: string, model: Uint8Array, detector: Uint8Array): Promise<WorkerBundle> {
   const { build } = await import('vite');
   const dir = join(appDir, outName);
   mkdirSync(dir, { recursive: true });
@@ -26,7 +28,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
         name: 'worker-modules',
         enforce: 'pre',
         async resolveId(id, importer) {
-          if (id === './model.bin') return { id: './model.bin', external: true };
+          if (id === './model.bin' || id === './detector.bin') return { id, external: true };
           if (id === 'latent-wasm/wasm') {
             const r = await this.resolve(id, importer, { skipSelf: true });
             if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
@@ -50,6 +52,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
   if (!wasmPath) throw new Error('the worker did not import latent-wasm/wasm');
   copyFileSync(wasmPath, join(dir, 'latent.wasm'));
   writeFileSync(join(dir, 'model.bin'), model);
+  writeFileSync(join(dir, 'detector.bin'), detector);
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -59,10 +62,11 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "latent.wasm", wasm = embed "latent.wasm"),
     (name = "model.bin", data = embed "model.bin"),
+    (name = "detector.bin", data = embed "detector.bin"),
   ],
   compatibilityDate = "2025-01-01",
 );
 `,
   );
-  return { dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin') };
+  return { dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'), detector: join(dir, 'detector.bin') };
 }
