@@ -224,7 +224,7 @@ describe('model objectives end to end', () => {
     const xv = randomArray(rows * D, 13, 0, 1);
     const x = put(xv);
     const value = sae.trainStep(x, rows);
-    const [rec, pen] = sae.lastMetrics;
+    const { reconstruction: rec, penalty: pen } = sae.lastMetrics;
     expect(value).toBe(rec + pen);
     expect(pen).toBeGreaterThan(0);
     const enc = toRef(sae.encoder.layers as Dense[]);

@@ -66,8 +66,8 @@ test('sparse (L1 3e-3, 5 epochs): more near-zero code values than without L1, re
   expect(sparse.ev.mse).toBeLessThanOrEqual(plain.ev.mse * 1.2);
   expect(sparse.ev.mse).toBeLessThanOrEqual(0.01257 * 1.2);
   // the penalty is reported apart from the reconstruction loss, per epoch and in evaluate
-  expect(sparse.h.metrics.penalty.length).toBe(5);
-  expect(sparse.h.metrics.penalty[4]).toBeGreaterThan(0);
+  expect(sparse.h.metrics.penalty!.length).toBe(5);
+  expect(sparse.h.metrics.penalty![4]).toBeGreaterThan(0);
   expect(sparse.ev.loss).toBeCloseTo(sparse.ev.reconstruction! + sparse.ev.penalty!, 8);
   expect(liveTensors()).toBe(start);
 });

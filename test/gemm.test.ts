@@ -20,6 +20,7 @@ import { arena } from '../src/runtime/context.js';
 import { Kernels } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
 import { Dense } from '../src/nn/layers.js';
+import { ParamStore } from '../src/nn/params.js';
 
 type Variant = 'nn' | 'nt' | 'tn' | 'ntp';
 const VARIANTS: Variant[] = ['nn', 'nt', 'tn', 'ntp'];
@@ -268,7 +269,9 @@ describe('Dense: small-batch inference through W panels', () => {
     const k = new Kernels(a);
     const rng = new Rng(a, 3);
     const [inSize, units, rows] = [70, 45, 40];
-    const layer = new Dense(k, [inSize], { type: 'dense', units, activation: 'relu' }, 'l', true);
+    const store = new ParamStore(a);
+    const layer = new Dense(k, [inSize], { type: 'dense', units, activation: 'relu' }, 'l', true, store);
+    store.allocate();
     layer.init(rng, 'glorotUniform');
     layer.reserve(rows);
     const x = a.alloc(rows * inSize);
@@ -301,6 +304,7 @@ describe('Dense: small-batch inference through W panels', () => {
     check('after backward and an update');
     for (const t of [x, xs, dy]) a.release(t);
     layer.dispose();
+    store.dispose();
     rng.dispose();
   });
 });

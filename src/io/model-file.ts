@@ -254,7 +254,9 @@ export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): voi
   }
   const normalizer = readNormalizer(model, file, expected);
   const threshold = readThreshold(model, meta);
-  const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
+  // files of 0.1.0 hold Adam's max_exp_avg_sq without AMSGrad too (all zeros, never read)
+  const unused = (n: string) => hasOptimizer && stateCount(model) < 3 && n.startsWith('optimizer.') && n.endsWith('.max_exp_avg_sq');
+  const extra = [...file.tensors.keys()].filter((n) => !expected.has(n) && !unused(n));
   if (extra.length) {
     throw new FormatError(`the file holds tensors this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   }
@@ -267,6 +269,10 @@ export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): voi
     if (Number.isFinite(lr) && lr >= 0) model.optimizer.learningRate = lr;
     model.rng.setState(rngState);
   }
+}
+
+function stateCount(model: SavableModel): number {
+  return model.optimizer.stateTensors()[0]?.length ?? 0;
 }
 
 /** The file's normalizer tensors, checked (both or neither; the model's width; finite; scale > 0). */

@@ -7,6 +7,7 @@ import { checkInit, type InitName } from '../nn/init.js';
 import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
 import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
+import type { FitOptions, History } from '../train/fit.js';
 import { ModelBase } from './base.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
@@ -88,11 +89,14 @@ export interface ResolvedAutoencoderConfig {
  * An autoencoder: an encoder and a decoder Sequential (dense by default; any layers description,
  * conv included, with `inputShape`), trained to reconstruct its input;
  * optionally denoising (`noise`) and sparse (`sparsity`). All buffers live in linear memory and
- * are reused, so a training step allocates nothing.
+ * are reused, so a training step allocates nothing. evaluate(x) reports the mean loss (the
+ * training objective per value, penalty included) and mse, the mean squared error per value; a
+ * sparse model also reports `reconstruction` and `penalty` (loss = their sum).
  */
-export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
+export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 'reconstruction' | 'penalty', 'mse'> {
   static readonly kind: string = 'autoencoder';
-  override readonly metricNames: readonly string[];
+  readonly metricNames: readonly ('reconstruction' | 'penalty')[];
+  protected override readonly evaluationOnly = ['mse'] as const;
   readonly encoder: Sequential;
   readonly decoder: Sequential;
   private readonly lossKind: LossKind;
@@ -108,25 +112,13 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];
-    let encoder: Sequential | null = null;
-    try {
-      encoder = new Sequential(this.k, c.inputShape, c.layers.encoder, 'encoder', false);
-      this.encoder = encoder;
-      this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
-      if (this.decoder.outSize !== c.inputSize) {
-        const out = this.decoder.last.outShape;
-        this.decoder.dispose();
-        throw new ShapeError(`layers.decoder must end with ${c.inputSize} values per sample ([${c.inputShape.join(', ')}]); it gives [${out.join(', ')}]`);
-      }
-    } catch (e) {
-      // a description that does not fit its input: free what was built, leak nothing
-      encoder?.dispose();
-      this.rng.dispose();
-      throw e;
+    this.encoder = new Sequential(this.k, c.inputShape, c.layers.encoder, 'encoder', false, this.store);
+    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true, this.store);
+    if (this.decoder.outSize !== c.inputSize) {
+      const out = this.decoder.last.outShape;
+      throw new ShapeError(`layers.decoder must end with ${c.inputSize} values per sample ([${c.inputShape.join(', ')}]); it gives [${out.join(', ')}]`);
     }
-    this.encoder.init(this.rng, c.init);
-    this.decoder.init(this.rng, c.init);
-    this.ready();
+    this.ready([this.encoder, this.decoder]);
   }
 
   /** Codes, rows × latentSize. */
@@ -134,35 +126,6 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
     return this.map(data, this.latentSize, (xb, rows) => this.encoder.forward(xb, rows, false));
-  }
-
-  /**
-   * Mean loss (the training objective per value, penalty included) and mean squared error per
-   * value; a sparse model also reports `reconstruction` and `penalty` (loss = their sum).
-   */
-  evaluate(x: Matrix): { loss: number; mse: number; reconstruction?: number; penalty?: number } {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    this.checkTargets(data, 'x');
-    let loss = 0;
-    let se = 0;
-    let rec = 0;
-    let pen = 0;
-    this.chunks(data, (xb, rows) => {
-      loss += this.evalStep(xb, rows) * rows;
-      rec += this.lastMetrics[0] * rows;
-      pen += this.lastMetrics[1] * rows;
-      se += this.k.loss('mse', this.decoder.last.output, xb, null, rows * this.inputSize, 0);
-    });
-    const out: { loss: number; mse: number; reconstruction?: number; penalty?: number } = {
-      loss: loss / data.rows,
-      mse: se / (data.rows * this.inputSize),
-    };
-    if (this.config.sparsity) {
-      out.reconstruction = rec / data.rows;
-      out.penalty = pen / data.rows;
-    }
-    return out;
   }
 
   params(): Param[] {
@@ -192,18 +155,20 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
     const g = this.decoder.backward(this.grad!, rows, this.lossKind === 'bceLogits')!;
     const pen = this.penalty(z, rows, g);
     this.encoder.backward(g, rows);
-    this.lastMetrics[0] = rec;
-    this.lastMetrics[1] = pen;
+    this.lastMetrics.reconstruction = rec;
+    this.lastMetrics.penalty = pen;
     return rec + pen;
   }
 
   protected computeLoss(x: Tensor, rows: number): number {
     const z = this.encoder.forward(x, rows, false);
     this.decoder.forward(z, rows, false);
-    const rec = this.lossOf(x, rows, null) / (rows * this.inputSize);
+    const n = rows * this.inputSize;
+    const rec = this.lossOf(x, rows, null) / n;
     const pen = this.penalty(z, rows, null);
-    this.lastMetrics[0] = rec;
-    this.lastMetrics[1] = pen;
+    this.lastMetrics.reconstruction = rec;
+    this.lastMetrics.penalty = pen;
+    this.lastMetrics.mse = this.lossKind === 'mse' ? rec : this.k.loss('mse', this.decoder.last.output, x, null, n, 0) / n;
     return rec + pen;
   }
 
@@ -295,6 +260,11 @@ export class SparseAutoencoder extends Autoencoder {
       throw new InputError('SparseAutoencoder needs sparsity: { l1: λ } or { kl: { target, weight } }');
     }
     super(config);
+  }
+
+  /** As Autoencoder.fit; a sparse model always reports reconstruction and penalty. */
+  override fit(x: Matrix, options?: FitOptions): Promise<History<'reconstruction' | 'penalty'>> {
+    return super.fit(x, options) as Promise<History<'reconstruction' | 'penalty'>>;
   }
 }
 

@@ -4,9 +4,12 @@ import { arena as sharedArena } from '../runtime/context.js';
 import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
 import { Rng } from '../runtime/rng.js';
+import { Staging } from '../runtime/staging.js';
+import type { InitName } from '../nn/init.js';
 import type { Param, Sequential } from '../nn/layers.js';
-import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
-import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
+import { Optimizer, stateSlots, type ResolvedOptimizer } from '../nn/optimizers.js';
+import { ParamStore } from '../nn/params.js';
+import { fit, type FitOptions, type History, type Trainable } from '../train/fit.js';
 import type { DataSource } from '../train/source.js';
 import { loadModelFile, loadSafetensorsInto, saveModel, type ModelClass, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
@@ -20,20 +23,32 @@ export interface BaseConfig {
   loss: string;
   optimizer: ResolvedOptimizer;
   seed: number;
+  init: InitName;
   /** Absent for no normalization (files written before normalization had none either). */
   normalize?: NormalizeKind;
 }
+
+/** What evaluate returns: the mean loss, the metrics every model of the class reports (M, and
+ *  E that only evaluate reports), and those only some configs report (O). */
+export type Evaluation<M extends string, O extends string = never, E extends string = never> = { loss: number } & Record<M | E, number> &
+  Partial<Record<O, number>>;
 
 /** Rows processed per call of the layers during inference. */
 const INFER_ROWS = 256;
 
 /**
  * What every model of the family shares: the arena, kernels, seeded generator and optimizer,
- * the buffers sized by reserve(), staged chunked inference, the one fit loop, weights, dispose.
- * A subclass builds its layers in its constructor, then calls ready(); it supplies the forward
- * and backward of one batch (computeGradients / computeLoss) and its own buffers.
+ * the flat parameter buffers, the one staging buffer, chunked inference and evaluation, the one
+ * fit loop, weights, dispose. A subclass declares its layers in its constructor (into `store`:
+ * nothing is allocated while they are built), then calls ready(), the one construction path that
+ * allocates, initialises, and frees everything again if any of it fails. It supplies the forward
+ * and backward of one batch (computeGradients / computeLoss), recording its metrics by name.
+ *
+ * M: metric names every model of the class reports in training and evaluation; O: names only
+ * some configs report (a sparse autoencoder's penalty); E: names only evaluate reports.
  */
-export abstract class ModelBase<C extends BaseConfig> implements Trainable {
+export abstract class ModelBase<C extends BaseConfig, M extends string = never, O extends string = never, E extends string = never>
+implements Trainable {
   /** A string tag naming the model class ('autoencoder', 'vae', ...): the class's static kind,
    *  which a model file records. */
   get kind(): string {
@@ -41,20 +56,24 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   }
   readonly config: C;
   readonly arena: Arena;
-  readonly rng: Rng;
   /** Set to true (e.g. from a callback) to stop fit after the current batch. */
   stopTraining = false;
-  /** Extra per-batch values the objective reports besides the loss (history and logs). */
-  readonly metricNames: readonly string[] = [];
-  /** The values of metricNames for the last trainStep or evalStep. */
-  readonly lastMetrics = new Float64Array(4);
+  /** The metrics (besides the loss) this model reports in training, per sample like the loss. */
+  abstract readonly metricNames: readonly (M | O)[];
+  /** The metrics evaluate reports besides metricNames. */
+  protected readonly evaluationOnly: readonly E[] = [];
+  /** The metrics of the last trainStep or evalStep, by name. */
+  readonly lastMetrics: Record<string, number> = {};
   protected readonly k: Kernels;
+  /** Every parameter, in one flat value buffer (with the optimizer's state) and one gradient buffer. */
+  protected readonly store: ParamStore;
   protected capacity = 0;
-  /** Staging for inference chunks: rows × max(inputSize, latentSize). */
-  protected staging: Tensor | null = null;
+  /** Per-row results (reconstructionError). */
   protected perRow: Tensor | null = null;
   /** The scores a model offers (the VAE adds 'negElbo'). */
   readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean'];
+  private readonly staging: Staging;
+  private generator: Rng | null = null;
   private opt: Optimizer | null = null;
   private disposed = false;
   private training = false;
@@ -70,12 +89,37 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     this.config = config;
     this.arena = sharedArena();
     this.k = new Kernels(this.arena);
-    this.rng = new Rng(this.arena, config.seed);
+    this.store = new ParamStore(this.arena);
+    this.staging = new Staging(this.arena, Math.max(config.inputSize, config.latentSize));
   }
 
-  /** Called by the subclass once its layers exist and are initialised. */
-  protected ready(): void {
-    this.opt = new Optimizer(this.k, this.params(), this.config.optimizer as unknown as OptimizerConfig);
+  /**
+   * The one construction path, called by the subclass once its layers are declared: allocates the
+   * parameter buffers (with the optimizer's state), the generator and the optimizer, initialises
+   * `nets` in order from the seed, then runs `more` (a model's own state). If anything fails,
+   * everything allocated is released before the error propagates: a failed construction leaks
+   * nothing.
+   */
+  protected ready(nets: readonly { init(rng: Rng, name: InitName): void }[], more?: () => void): void {
+    try {
+      this.store.allocate(stateSlots(this.config.optimizer));
+      this.generator = new Rng(this.arena, this.config.seed);
+      for (const n of nets) n.init(this.generator, this.config.init);
+      this.opt = new Optimizer(this.k, this.store, this.config.optimizer);
+      more?.();
+    } catch (e) {
+      this.opt?.dispose();
+      this.generator?.dispose();
+      this.store.dispose();
+      this.disposeLayers();
+      this.disposed = true;
+      throw e;
+    }
+  }
+
+  /** The model's seeded generator (init, shuffling, noise, dropout). */
+  get rng(): Rng {
+    return this.generator!;
   }
 
   get optimizer(): Optimizer {
@@ -98,19 +142,32 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     this.optimizer.learningRate = lr;
   }
 
+  /** The rate the optimizer was configured with: where every learning-rate schedule starts. */
+  get configuredLearningRate(): number {
+    return this.config.optimizer.learningRate;
+  }
+
   /** Every trainable tensor with its PyTorch name, in a fixed order. */
   abstract params(): Param[];
 
   /** Trains on x (the target is x itself): rows, or a streaming source of batches. See FitOptions. */
-  async fit(x: Matrix | DataSource, options?: FitOptions): Promise<History> {
+  async fit(x: Matrix | DataSource, options?: FitOptions): Promise<History<M, O>> {
     this.alive();
     if (this.training) throw new InputError('fit is already running on this model');
     this.training = true;
     try {
-      return await fit(this, x, options);
+      return (await fit(this, x, options)) as History<M, O>;
     } finally {
       this.training = false;
     }
+  }
+
+  /** The mean loss on x and the model's metrics, per sample like the loss (see the subclass). */
+  evaluate(x: Matrix): Evaluation<M, O, E> {
+    this.alive();
+    const data = toRows(x, this.inputSize, 'x');
+    this.checkTargets(data, 'x');
+    return this.evaluateRows(data) as Evaluation<M, O, E>;
   }
 
   /** Decoded rows (rows × inputSize) from codes z (rows × latentSize). */
@@ -202,8 +259,7 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     this.alive();
     const metric = checkScoreOptions(options, this.scoreMetrics);
     const data = toRows(x, this.inputSize, 'x');
-    this.beginEval?.();
-    return this.map(data, 1, (xb, rows) => this.scoreRows(xb, rows, metric));
+    return this.map(data, 1, (xb, rows, start) => this.scoreRows(xb, rows, metric, start));
   }
 
   /** Sets model.threshold from the scores of rows x (mostly normal) by a rule; returns it. */
@@ -245,11 +301,11 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
    * metadata (saved from PyTorch): names and shapes must match the architecture exactly.
    * `Autoencoder.fromSafetensors(bytes, config)`, `VAE.fromSafetensors(bytes, config)`, ...
    */
-  static fromSafetensors<M extends ModelBase<BaseConfig>, Cfg>(
-    this: new (config: Cfg) => M,
+  static fromSafetensors<Mo extends ModelBase<BaseConfig, string, string, string>, Cfg>(
+    this: new (config: Cfg) => Mo,
     bytes: Uint8Array | ArrayBuffer,
     config: Cfg,
-  ): M {
+  ): Mo {
     return loadSafetensorsInto(new this(config), bytes as Uint8Array);
   }
 
@@ -257,7 +313,7 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
    * The model a file written by `save()` holds, as this class: `VAE.load(bytes)` is a VAE, and a
    * file of another kind is a FormatError naming both (`loadModel` takes any kind).
    */
-  static load<M extends ModelBase<BaseConfig>>(this: ModelClass<M>, bytes: Uint8Array | ArrayBuffer): M {
+  static load<M extends ModelBase<BaseConfig, string, string, string>>(this: ModelClass<M>, bytes: Uint8Array | ArrayBuffer): M {
     return loadModelFile(bytes, [this]);
   }
 
@@ -291,7 +347,8 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     this.releaseBuffers();
     this.opt?.dispose();
     this.disposeLayers();
-    this.rng.dispose();
+    this.store.dispose();
+    this.generator?.dispose();
   }
 
   // ---- Trainable ----
@@ -299,41 +356,45 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     this.releaseBuffers();
-    this.staging = this.arena.alloc(rows * Math.max(this.inputSize, this.latentSize));
+    this.staging.reserve(rows);
     this.perRow = this.arena.alloc(rows);
     this.allocBuffers(rows);
     this.capacity = rows;
   }
 
+  /** Copies rows of data into the staging buffer, normalized unless `inputs` is false (codes). */
+  stage(data: Rows, order: Int32Array | null, start: number, rows: number, inputs = true): Tensor {
+    const xb = this.staging.stage(data, order, start, rows);
+    if (inputs) this.prepareBatch(xb, rows);
+    return xb;
+  }
+
   /**
-   * One optimisation step. A non-finite loss or gradient throws TrainingError before any weight
-   * changes. clipValue > 0 clamps every gradient value to [−clipValue, clipValue] first.
+   * One optimisation step. A non-finite loss, or non-finite gradients with clipValue, throw
+   * TrainingError before any weight changes; an update that would leave a weight non-finite is
+   * undone (the weights stay bit for bit those before the step) and throws TrainingError.
+   * clipValue > 0 clamps every gradient value to [−clipValue, clipValue] first.
    */
   trainStep(x: Tensor, rows: number, clipValue = 0): number {
     this.alive();
     const loss = this.computeGradients(x, rows);
     const step = this.optimizer.step + 1;
-    if (!Number.isFinite(loss)) {
-      throw new TrainingError(`the loss became ${loss} at step ${step}; the weights are those of the last good step`);
-    }
+    const last = `at step ${step}; the weights are those of the last good step`;
+    if (!Number.isFinite(loss)) throw new TrainingError(`the loss became ${loss} ${last}`);
     if (clipValue > 0) {
-      for (const p of this.params()) {
-        // clamping would turn ±Infinity into finite values: refuse those first
-        if (this.k.countNonFinite(p.grad) > 0) {
-          throw new TrainingError(`the gradients became non-finite at step ${step}; the weights are those of the last good step`);
-        }
-        this.k.clamp(p.grad, -clipValue, clipValue);
-      }
+      const g = this.store.grads;
+      // clamping would turn ±Infinity into finite values: refuse those first
+      if (this.k.countNonFinite(g) > 0) throw new TrainingError(`the gradients became non-finite ${last}`);
+      this.k.clamp(g, -clipValue, clipValue);
     }
-    const norm = this.optimizer.apply();
-    if (!Number.isFinite(norm)) {
-      throw new TrainingError(`the gradients became ${norm} at step ${step}; the weights are those of the last good step`);
-    }
+    const refused = this.optimizer.apply();
+    if (refused) throw new TrainingError(`${refused} ${last}`);
     return loss;
   }
 
-  evalStep(x: Tensor, rows: number): number {
-    return this.computeLoss(x, rows);
+  /** The loss on `rows` staged rows, the first of which is row `firstRow` of its data set. */
+  evalStep(x: Tensor, rows: number, firstRow = 0): number {
+    return this.computeLoss(x, rows, firstRow);
   }
 
   /** BCE targets must be in [0, 1] as the model sees them: normalized by `normalizer` (the one
@@ -342,8 +403,23 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     if (this.config.loss === 'bce') checkUnitTargets(data, what, normalizer);
   }
 
-  /** Called before a pass of evaluation (a VAE restarts its evaluation noise). */
-  beginEval?(): void;
+  /**
+   * Mean loss and metrics over every row of data, `chunk` rows at a time through the staging
+   * buffer (default: as many as it holds, at least 256). The chunking does not change the result
+   * beyond the rounding of the sums (the VAE's noise is a function of the row, not the chunk).
+   */
+  evaluateRows(data: Rows, chunk?: number, firstRow = 0): { loss: number } & Record<string, number> {
+    const names = [...this.metricNames, ...this.evaluationOnly];
+    const sums = new Float64Array(names.length);
+    let loss = 0;
+    this.chunks(data, (xb, rows, start) => {
+      loss += this.evalStep(xb, rows, firstRow + start) * rows;
+      for (let m = 0; m < names.length; m++) sums[m] += this.lastMetrics[names[m]] * rows;
+    }, true, chunk);
+    const out: { loss: number } & Record<string, number> = { loss: loss / data.rows };
+    names.forEach((m, i) => (out[m] = sums[i] / data.rows));
+    return out;
+  }
 
   // ---- what a model supplies ----
 
@@ -353,18 +429,21 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   protected abstract get decoderNet(): Sequential;
   /** Inference: the reconstruction of `rows` staged rows. */
   protected abstract reconstructRows(x: Tensor, rows: number): Tensor;
-  /** Training forward + backward on `rows` staged rows: fills every gradient, sets lastMetrics,
-   *  returns the batch's loss. Must not change any weight. */
+  /** Training forward + backward on `rows` staged rows: fills every gradient, records the
+   *  metrics, returns the batch's loss. Must not change any weight. */
   protected abstract computeGradients(x: Tensor, rows: number): number;
-  /** The loss without training (validation, evaluate); sets lastMetrics. */
-  protected abstract computeLoss(x: Tensor, rows: number): number;
+  /** The loss without training (validation, evaluate) of rows firstRow.. of a data set; records
+   *  the metrics (those of evaluate too). */
+  protected abstract computeLoss(x: Tensor, rows: number, firstRow: number): number;
   /** Layers' and the model's own buffers for batches of `rows` rows. */
   protected abstract allocBuffers(rows: number): void;
   protected abstract releaseModelBuffers(): void;
+  /** Frees the layers' buffers and the model's own state (not the parameters: the store's). */
   protected abstract disposeLayers(): void;
 
-  /** Per-row scores of `rows` staged (normalized) rows into perRow. The VAE adds 'negElbo'. */
-  protected scoreRows(x: Tensor, rows: number, metric: ScoreMetric): Tensor {
+  /** Per-row scores of `rows` staged (normalized) rows, the first being row `firstRow` of the
+   *  data set, into perRow. The VAE adds 'negElbo'. */
+  protected scoreRows(x: Tensor, rows: number, metric: ScoreMetric, _firstRow: number): Tensor {
     const y = this.reconstructRows(x, rows);
     if (metric === 'mse') this.k.rowMse(y, x, this.perRow!, rows, this.inputSize);
     else rowErrors(metric as 'mae' | 'euclidean', this.arena.f32(y), this.arena.f32(x), this.arena.f32(this.perRow!), rows, this.inputSize);
@@ -373,23 +452,24 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
 
   // ---- shared internals ----
 
-  /** Stages x into linear memory chunk by chunk (normalized when `inputs`) and calls fn on each. */
-  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, inputs = true): void {
-    const chunk = Math.min(data.rows, Math.max(this.capacity, INFER_ROWS));
-    this.reserve(chunk);
-    for (let start = 0; start < data.rows; start += chunk) {
-      const rows = Math.min(chunk, data.rows - start);
-      stage(this.arena, this.staging!, data, null, start, rows);
-      if (inputs) this.prepareBatch(this.staging!, rows);
-      fn(this.staging!, rows, start);
+  /**
+   * Stages data chunk by chunk (`chunk` rows, default as many as the buffers hold, at least
+   * INFER_ROWS), normalized when `inputs`, and calls fn on each with the index of its first row.
+   */
+  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, inputs = true, chunk?: number): void {
+    const size = Math.min(data.rows, chunk ?? Math.max(this.capacity, INFER_ROWS));
+    this.reserve(size);
+    for (let start = 0; start < data.rows; start += size) {
+      const rows = Math.min(size, data.rows - start);
+      fn(this.stage(data, null, start, rows, inputs), rows, start);
     }
   }
 
   /** Runs `run` on every chunk and copies `outWidth` values per row of its result out. */
-  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number) => Tensor, inputs = true): Float32Array {
+  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number, start: number) => Tensor, inputs = true): Float32Array {
     const out = new Float32Array(data.rows * outWidth);
     this.chunks(data, (xb, rows, start) => {
-      out.set(this.arena.f32(run(xb, rows)).subarray(0, rows * outWidth), start * outWidth);
+      out.set(this.arena.f32(run(xb, rows, start)).subarray(0, rows * outWidth), start * outWidth);
     }, inputs);
     return out;
   }
@@ -405,8 +485,9 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   }
 
   private releaseBuffers(): void {
-    for (const t of [this.staging, this.perRow]) if (t) this.arena.release(t);
-    this.staging = this.perRow = null;
+    this.staging.release();
+    if (this.perRow) this.arena.release(this.perRow);
+    this.perRow = null;
     this.releaseModelBuffers();
     this.capacity = 0;
   }

@@ -52,7 +52,7 @@ export interface ResolvedVAEConfig {
   normalize?: NormalizeKind;
 }
 
-/** Seed offset of the generator that draws ε for evaluation, restarted at every evaluation. */
+/** Seed offset of the key ε for evaluation is drawn with. */
 const EVAL_SEED_OFFSET = 0x5eed;
 
 /**
@@ -61,19 +61,22 @@ const EVAL_SEED_OFFSET = 0x5eed;
  * and a decoder. The loss per sample is the reconstruction term (BCE or squared error summed
  * over features) + β·KL(N(μ, σ²) ‖ N(0, I)), averaged over the batch; −ELBO is the same with β = 1.
  * Parameter names follow PyTorch's usual VAE module: encoder.{i}, mu, logvar, decoder.{i}.
+ * evaluate(x) reports per sample, in nats: loss (reconstruction + β·KL), negElbo (reconstruction
+ * + KL), reconstruction and kl; ε of row r is a function of (the seed, r) alone, so the same x
+ * gives the same numbers however it is chunked, and training is not disturbed.
  */
-export class VAE extends ModelBase<ResolvedVAEConfig> {
+export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstruction' | 'kl'> {
   static readonly kind: string = 'vae';
-  override readonly metricNames: readonly string[] = ['negElbo', 'reconstruction', 'kl'];
+  readonly metricNames = ['negElbo', 'reconstruction', 'kl'] as const;
   override readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean', 'negElbo'];
   readonly encoder: Sequential;
   readonly muHead: Dense;
   readonly logVarHead: Dense;
   readonly decoder: Sequential;
   private readonly lossKind: LossKind;
-  /** ε for evaluation comes from here, restarted from the same state before each pass. */
-  private readonly evalRng: Rng;
-  private readonly evalRngStart: Uint32Array;
+  /** ε for evaluation: a generator whose counter is set per row (see evalNoise). */
+  private evalRng: Rng | null = null;
+  private evalKey: Uint32Array | null = null;
   private grad: Tensor | null = null;
   private eps: Tensor | null = null;
   private z: Tensor | null = null;
@@ -84,19 +87,17 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     super(resolveVAEConfig(config), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : 'mse';
-    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
+    const st = this.store;
+    this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false, st);
     const trunkOut = [this.encoder.outSize];
     const headsNeedGrad = c.layers.encoder.length > 0;
-    this.muHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'mu', headsNeedGrad);
-    this.logVarHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'logvar', headsNeedGrad);
-    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true);
-    this.encoder.init(this.rng, c.init);
-    this.muHead.init(this.rng, c.init);
-    this.logVarHead.init(this.rng, c.init);
-    this.decoder.init(this.rng, c.init);
-    this.evalRng = new Rng(this.arena, c.seed + EVAL_SEED_OFFSET);
-    this.evalRngStart = this.evalRng.getState();
-    this.ready();
+    this.muHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'mu', headsNeedGrad, st);
+    this.logVarHead = new Dense(this.k, trunkOut, dense(c.latentSize, { activation: 'linear' }), 'logvar', headsNeedGrad, st);
+    this.decoder = new Sequential(this.k, [c.latentSize], c.layers.decoder, 'decoder', true, st);
+    this.ready([this.encoder, this.muHead, this.logVarHead, this.decoder], () => {
+      this.evalRng = new Rng(this.arena, c.seed + EVAL_SEED_OFFSET);
+      this.evalKey = this.evalRng.getState().slice(0, 2);
+    });
   }
 
   /** The KL weight the next training step uses (β during and after warm-up). */
@@ -168,34 +169,8 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     return this.decode(z);
   }
 
-  /**
-   * Per sample, in nats: loss (reconstruction + β·KL), negElbo (reconstruction + KL),
-   * reconstruction and kl. ε is sampled from a generator restarted for every call, so the same x
-   * gives the same numbers and training is not disturbed.
-   */
-  evaluate(x: Matrix): { loss: number; negElbo: number; reconstruction: number; kl: number } {
-    this.alive();
-    const data = toRows(x, this.inputSize, 'x');
-    this.checkTargets(data, 'x');
-    this.beginEval();
-    let loss = 0;
-    let rec = 0;
-    let kl = 0;
-    this.chunks(data, (xb, rows) => {
-      loss += this.evalStep(xb, rows) * rows;
-      rec += this.lastMetrics[1] * rows;
-      kl += this.lastMetrics[2] * rows;
-    });
-    const n = data.rows;
-    return { loss: loss / n, negElbo: (rec + kl) / n, reconstruction: rec / n, kl: kl / n };
-  }
-
   params(): Param[] {
     return [...this.encoder.params(), ...this.muHead.params(), ...this.logVarHead.params(), ...this.decoder.params()];
-  }
-
-  override beginEval(): void {
-    this.evalRng.setState(this.evalRngStart);
   }
 
   // ---- ModelBase ----
@@ -235,30 +210,30 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     return this.record(rec, kl, beta);
   }
 
-  /** 'negElbo': per row, the reconstruction term + KL with one ε from the evaluation generator
-   *  (restarted by score), so the scores average to evaluate(x).negElbo. */
-  protected override scoreRows(x: Tensor, rows: number, metric: ScoreMetric): Tensor {
-    if (metric !== 'negElbo') return super.scoreRows(x, rows, metric);
-    this.computeLoss(x, rows);
+  /** 'negElbo': per row, the reconstruction term + KL with the row's evaluation ε (a function
+   *  of the row), so the scores average to evaluate(x).negElbo. */
+  protected override scoreRows(x: Tensor, rows: number, metric: ScoreMetric, firstRow: number): Tensor {
+    if (metric !== 'negElbo') return super.scoreRows(x, rows, metric, firstRow);
+    this.computeLoss(x, rows, firstRow);
     const D = this.inputSize;
     const L = this.latentSize;
     const last = this.decoder.last;
     const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      const rec = this.k.loss(this.lossKind, rowOf(pred, r, D), rowOf(x, r, D), null, D, 0);
-      out[r] = rec + this.k.klNormal(rowOf(this.muHead.output, r, L), rowOf(this.logVarHead.output, r, L), null, null, L, 0);
+      const rec = this.k.loss(this.lossKind, this.arena.view(pred, r * D, [D]), this.arena.view(x, r * D, [D]), null, D, 0);
+      out[r] = rec + this.k.klNormal(this.arena.view(this.muHead.output, r * L, [L]), this.arena.view(this.logVarHead.output, r * L, [L]), null, null, L, 0);
     }
     this.arena.write(this.perRow!, out);
     return this.perRow!;
   }
 
-  protected computeLoss(x: Tensor, rows: number): number {
+  protected computeLoss(x: Tensor, rows: number, firstRow: number): number {
     const n = rows * this.latentSize;
     this.encodeRows(x, rows);
     const mu = this.muHead.output;
     const lv = this.logVarHead.output;
-    this.k.reparameterize(this.evalRng, mu, lv, this.eps!, this.z!, n);
+    this.evalNoise(mu, lv, rows, firstRow);
     this.decoder.forward(this.z!, rows, false);
     const rec = this.recLoss(x, rows, null) / rows;
     const kl = this.k.klNormal(mu, lv, null, null, n, 0) / rows;
@@ -289,10 +264,37 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     this.muHead.dispose();
     this.logVarHead.dispose();
     this.decoder.dispose();
-    this.evalRng.dispose();
+    this.evalRng?.dispose();
   }
 
   // ---- internals ----
+
+  /**
+   * z = μ + σ·ε for evaluation, with ε of data-set row r drawn from the Philox blocks
+   * (evalKey, counter r·B + b, call 0), b < B = ⌈L/4⌉ (four words per block; see
+   * assembly/random.ts): a function of the row alone, not of the chunking. With L a multiple of 4
+   * the rows' blocks are consecutive and one call draws a whole chunk; else one call per row.
+   */
+  private evalNoise(mu: Tensor, lv: Tensor, rows: number, firstRow: number): void {
+    const L = this.latentSize;
+    const blocks = Math.ceil(L / 4);
+    const rng = this.evalRng!;
+    const at = (row: number) => {
+      const base = row * blocks; // < 2⁵³: split into the two counter words
+      rng.setState(Uint32Array.of(this.evalKey![0], this.evalKey![1], base >>> 0, Math.floor(base / 4294967296), 0, 0, 0, 0));
+    };
+    if (L % 4 === 0) {
+      at(firstRow);
+      this.k.reparameterize(rng, mu, lv, this.eps!, this.z!, rows * L);
+      return;
+    }
+    const a = this.arena;
+    for (let r = 0; r < rows; r++) {
+      at(firstRow + r);
+      const row = (t: Tensor) => a.view(t, r * L, [L]);
+      this.k.reparameterize(rng, row(mu), row(lv), row(this.eps!), row(this.z!), L);
+    }
+  }
 
   private encodeRows(x: Tensor, rows: number): void {
     const h = this.encoder.forward(x, rows, false);
@@ -308,18 +310,14 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
   }
 
   private record(rec: number, kl: number, beta: number): number {
-    this.lastMetrics[0] = rec + kl;
-    this.lastMetrics[1] = rec;
-    this.lastMetrics[2] = kl;
+    this.lastMetrics.negElbo = rec + kl;
+    this.lastMetrics.reconstruction = rec;
+    this.lastMetrics.kl = kl;
     return rec + beta * kl;
   }
 }
 
 /** Row r (of `width` values) of a row-major tensor, as a tensor handle for one kernel call. */
-function rowOf(t: Tensor, r: number, width: number): Tensor {
-  return { id: t.id, offset: t.offset + r * width * 4, size: width };
-}
-
 function isRow(v: unknown): boolean {
   return (Array.isArray(v) && (v.length === 0 || typeof v[0] === 'number')) || false;
 }

@@ -7,6 +7,7 @@ import { layerActivation } from './activation.js';
 import { chw, size2, where } from './geometry.js';
 import { initDense, type InitName } from './init.js';
 import { product, type Layer, type Param } from './layer.js';
+import type { ParamStore } from './params.js';
 import type { Conv2dSpec, ConvTranspose2dSpec } from './specs.js';
 
 // Convolutions over NCHW samples, PyTorch's semantics (torch.nn, 2.x) and tensor layouts.
@@ -44,6 +45,7 @@ abstract class ConvBase implements Layer {
     activation: { name: ActivationName; act: number; alpha: number },
     prefix: string,
     protected readonly needsInputGrad: boolean,
+    store: ParamStore,
   ) {
     this.inSize = product(inShape);
     this.outSize = product(outShape);
@@ -51,11 +53,8 @@ abstract class ConvBase implements Layer {
     this.alpha = activation.alpha;
     this.activationName = activation.name;
     this.modules = activation.name === 'linear' ? 1 : 2;
-    const a = k.arena;
-    const wn = product(weightShape);
-    const channels = outShape[0];
-    this.weight = { name: `${prefix}.weight`, shape: weightShape, value: a.alloc(wn), grad: a.alloc(wn) };
-    this.bias = { name: `${prefix}.bias`, shape: [channels], value: a.alloc(channels), grad: a.alloc(channels) };
+    this.weight = store.add(`${prefix}.weight`, weightShape);
+    this.bias = store.add(`${prefix}.bias`, [outShape[0]]);
   }
 
   abstract init(rng: Rng, name: InitName): void;
@@ -94,13 +93,9 @@ abstract class ConvBase implements Layer {
     return [this.weight, this.bias];
   }
 
+  /** The weights are the ParamStore's; the layer owns only its buffers. */
   dispose(): void {
     this.releaseBuffers();
-    const a = this.k.arena;
-    for (const p of this.params()) {
-      a.release(p.value);
-      a.release(p.grad);
-    }
   }
 
   /** z += bias per channel, y = f(z). */
@@ -136,7 +131,7 @@ abstract class ConvBase implements Layer {
  * over col, no longer needed) scattered back by col2im. One GEMM per pass for the whole batch.
  */
 export class Conv2d extends ConvBase {
-  constructor(k: Kernels, inShape: readonly number[], readonly spec: Conv2dSpec, prefix: string, needsInputGrad: boolean) {
+  constructor(k: Kernels, inShape: readonly number[], readonly spec: Conv2dSpec, prefix: string, needsInputGrad: boolean, store: ParamStore) {
     const at = where(prefix, 'conv2d');
     const filters = checkInt(spec.filters, `${at}: filters`, 1);
     const [kh, kw] = size2(spec.kernelSize, `${at}: kernelSize`, 1);
@@ -154,7 +149,7 @@ export class Conv2d extends ConvBase {
     const oh = Math.floor((h + 2 * ph - eh) / sh) + 1;
     const ow = Math.floor((w + 2 * pw - ew) / sw) + 1;
     const g: ConvGeometry = { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
-    super(k, inShape, [filters, oh, ow], g, [filters, c, kh, kw], activation, prefix, needsInputGrad);
+    super(k, inShape, [filters, oh, ow], g, [filters, c, kh, kw], activation, prefix, needsInputGrad, store);
   }
 
   init(rng: Rng, name: InitName): void {
@@ -200,7 +195,7 @@ export class Conv2d extends ConvBase {
  * dcol = im2col(dZ), dW = xᵗ·dcolᵀ, and dxᵗ = W·dcol (over xᵗ, no longer needed) swapped back.
  */
 export class ConvTranspose2d extends ConvBase {
-  constructor(k: Kernels, inShape: readonly number[], readonly spec: ConvTranspose2dSpec, prefix: string, needsInputGrad: boolean) {
+  constructor(k: Kernels, inShape: readonly number[], readonly spec: ConvTranspose2dSpec, prefix: string, needsInputGrad: boolean, store: ParamStore) {
     const at = where(prefix, 'convTranspose2d');
     const filters = checkInt(spec.filters, `${at}: filters`, 1);
     const [kh, kw] = size2(spec.kernelSize, `${at}: kernelSize`, 1);
@@ -222,7 +217,7 @@ export class ConvTranspose2d extends ConvBase {
     }
     // im2col's geometry is the conv this layer is the adjoint of: from the output back to the input
     const g: ConvGeometry = { c: filters, h: oh, w: ow, kh, kw, sh, sw, ph, pw, dh, dw, oh: ih, ow: iw };
-    super(k, inShape, [filters, oh, ow], g, [c, filters, kh, kw], activation, prefix, needsInputGrad);
+    super(k, inShape, [filters, oh, ow], g, [c, filters, kh, kw], activation, prefix, needsInputGrad, store);
   }
 
   init(rng: Rng, name: InitName): void {

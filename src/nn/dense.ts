@@ -4,13 +4,15 @@ import type { Rng } from '../runtime/rng.js';
 import { layerActivation } from './activation.js';
 import { initDense, type InitName } from './init.js';
 import { product, type Layer, type Param } from './layer.js';
+import type { ParamStore } from './params.js';
 import type { DenseSpec } from './specs.js';
 
 /**
  * y = f(x·Wᵀ + b) with PyTorch's layout W[out, in]. Forward is one GEMM (nt) plus the fused
  * bias+activation epilogue; backward is the activation derivative, dW = dZᵀ·X (tn), db = Σ dZ,
  * and dX = dZ·W (nn) unless the layer is first and no one needs dX.
- * Buffers are sized for `capacity` rows and reused: steps allocate nothing.
+ * Buffers are sized for `capacity` rows and reused: steps allocate nothing. W and b are views
+ * into the model's flat parameter buffers (ParamStore), which own them.
  *
  * Inference on a few rows (batch-1) multiplies by a packed copy of W instead (32-column panels,
  * see assembly/gemm.ts; one more W-sized tensor, allocated by reserve(), so forward still
@@ -48,9 +50,10 @@ export class Dense implements Layer {
     /** Index of this Linear inside the equivalent torch nn.Sequential, with its prefix. */
     prefix: string,
     private readonly needsInputGrad: boolean,
+    /** Where the weights live (the model's flat buffers); see ParamStore. */
+    store: ParamStore,
   ) {
     const { units } = spec;
-    const a = k.arena;
     // a dense layer flattens whatever comes in, as torch.nn.Linear after nn.Flatten
     this.inShape = inShape;
     this.inSize = product(inShape);
@@ -60,8 +63,8 @@ export class Dense implements Layer {
     const { act, alpha } = layerActivation(spec, prefix);
     this.act = act;
     this.alpha = alpha;
-    this.weight = { name: `${prefix}.weight`, shape: [units, inSize], value: a.alloc(units * inSize), grad: a.alloc(units * inSize) };
-    this.bias = { name: `${prefix}.bias`, shape: [units], value: a.alloc(units), grad: a.alloc(units) };
+    this.weight = store.add(`${prefix}.weight`, [units, inSize]);
+    this.bias = store.add(`${prefix}.bias`, [units]);
   }
 
   get outSize(): number {
@@ -156,10 +159,6 @@ export class Dense implements Layer {
     const a = this.k.arena;
     if (this.panels) a.release(this.panels);
     this.panels = null;
-    for (const p of this.params()) {
-      a.release(p.value);
-      a.release(p.grad);
-    }
   }
 
   private releaseBuffers(): void {

@@ -2,9 +2,11 @@ import type { ActivationName, Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { InitName } from './init.js';
+import type { ParamStore } from './params.js';
 import type { LayerSpec } from './specs.js';
 
-/** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`). */
+/** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`); both
+ *  are views into the model's flat buffers (ParamStore). */
 export interface Param {
   readonly name: string;
   readonly shape: readonly number[];
@@ -43,8 +45,11 @@ export interface Layer {
   dispose(): void;
 }
 
-/** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer. */
-export type LayerFactory = (k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean) => Layer;
+/** Builds a layer from its spec; `needsInputGrad` is false only for a network's first layer;
+ *  parameters are declared in `store`. */
+export type LayerFactory = (
+  k: Kernels, inShape: readonly number[], spec: LayerSpec, prefix: string, needsInputGrad: boolean, store: ParamStore,
+) => Layer;
 
 /** Values in a tensor of this shape. */
 export const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

@@ -1,8 +1,8 @@
 import { checkKeys } from '../data.js';
-import { InputError } from '../errors.js';
+import { InputError, RuntimeError } from '../errors.js';
 import type { Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
-import type { Param } from './layers.js';
+import type { ParamStore } from './params.js';
 
 interface Common {
   learningRate?: number;
@@ -59,10 +59,28 @@ export function resolveOptimizer(config: OptimizerConfig | OptimizerName | undef
   return out;
 }
 
+/** State buffers the algorithm keeps per value (Adam's third, v^max, only with AMSGrad). */
+export function stateSlots(c: ResolvedOptimizer): number {
+  switch (c.type) {
+    case 'adam':
+    case 'adamw':
+      return c.amsgrad ? 3 : 2;
+    case 'rmsprop':
+      return 3;
+    case 'adadelta':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
 /**
- * Applies one algorithm's fused update kernel to every parameter. State tensors (moments,
- * buffers) live in linear memory beside the weights. `step()` first measures the global
- * gradient norm: non-finite gradients are refused before any weight changes.
+ * One algorithm's fused update kernel applied to a model's flat buffers (ParamStore): the values
+ * and their state buffers (moments, ...) in one block, the gradients in another, so a step is one
+ * update call whatever the number of tensors. The config comes resolved (the model resolved it
+ * once, with its own config). An update that leaves any value or state non-finite (an overflow:
+ * too large a learning rate, or non-finite gradients) is undone from a copy of the block taken
+ * before it, bit for bit, and reported: the weights never hold Infinity or NaN.
  */
 export class Optimizer {
   readonly config: Resolved;
@@ -70,76 +88,76 @@ export class Optimizer {
   step = 0;
   /** Current learning rate (schedules change it between steps). */
   learningRate: number;
-  private readonly state: Tensor[][];
+  /** The block as it was before the current update, to undo it. */
+  private readonly backup: Tensor;
 
-  constructor(private readonly k: Kernels, private readonly params: readonly Param[], config: OptimizerConfig | OptimizerName | undefined) {
-    this.config = resolveOptimizer(config);
-    this.learningRate = this.config.learningRate;
-    const slots = { sgd: 1, adam: 3, adamw: 3, rmsprop: 3, adagrad: 1, adadelta: 2 }[this.config.type as OptimizerName];
-    this.state = params.map((p) => Array.from({ length: slots }, () => k.arena.alloc(p.value.size)));
-    if (this.config.type === 'adagrad' && this.config.initialAccumulatorValue) {
-      for (const s of this.state) k.fill(s[0], this.config.initialAccumulatorValue as number);
+  constructor(private readonly k: Kernels, private readonly store: ParamStore, config: Resolved) {
+    if (store.stateSlots !== stateSlots(config)) {
+      throw new RuntimeError(`Optimizer: the store has ${store.stateSlots} state buffers, '${config.type}' needs ${stateSlots(config)}`);
     }
+    this.config = config;
+    this.learningRate = config.learningRate;
+    this.backup = k.arena.alloc(store.block.size);
+    if (config.type === 'adagrad' && config.initialAccumulatorValue) k.fill(store.state(0), config.initialAccumulatorValue as number);
   }
 
-  /** The global L2 norm of all gradients (f64 sums). */
+  /** The global L2 norm of all gradients (f64 sums): one pass over the flat gradient buffer. */
   gradNorm(): number {
-    let s = 0;
-    for (const p of this.params) s += this.k.sumSq(p.grad);
-    return Math.sqrt(s);
+    return Math.sqrt(this.k.sumSq(this.store.grads));
   }
 
   /**
-   * One update from the gradients in place. Returns the gradient norm before clipping; if it is
-   * not finite, nothing is updated and the caller gets NaN/Infinity to report.
+   * One update from the gradients. With clipNorm, the gradients are first rescaled when their
+   * global norm exceeds it (torch.nn.utils.clip_grad_norm_); the norm is computed only then.
+   * Returns null when the update was applied, else why it was refused (a non-finite gradient
+   * norm: nothing changed) or undone (it made values non-finite: all restored).
    */
-  apply(): number {
-    const norm = this.gradNorm();
-    if (!Number.isFinite(norm)) return norm;
+  apply(): string | null {
     const clip = this.config.clipNorm;
-    if (clip > 0 && norm > clip) {
-      const f = clip / (norm + 1e-6); // torch.nn.utils.clip_grad_norm_
-      for (const p of this.params) this.k.scale(p.grad, f);
+    if (clip > 0) {
+      const norm = this.gradNorm();
+      if (!Number.isFinite(norm)) return `the gradient norm became ${norm}`;
+      if (norm > clip) this.k.scale(this.store.grads, clip / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_
     }
+    const block = this.store.block;
+    this.k.copy(block, this.backup);
     this.step++;
-    // numeric view of the hyperparameters; flags arrive as booleans and are passed as 0/1
-    const c = this.config as unknown as Record<string, number>;
-    const ex = this.k.arena.ex;
-    const lr = this.learningRate;
-    for (let i = 0; i < this.params.length; i++) {
-      const { value: p, grad: g } = this.params[i];
-      const s = this.state[i];
-      const n = p.size;
-      switch (this.config.type) {
-        case 'sgd':
-          ex.f32_sgd(n, p.offset, g.offset, s[0].offset, lr, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, this.step);
-          break;
-        case 'adam':
-        case 'adamw':
-          ex.f32_adam(n, p.offset, g.offset, s[0].offset, s[1].offset, s[2].offset, lr, c.beta1, c.beta2, c.epsilon,
-            c.weightDecay, this.config.type === 'adamw' ? 1 : 0, c.amsgrad ? 1 : 0, this.step);
-          break;
-        case 'rmsprop':
-          ex.f32_rmsprop(n, p.offset, g.offset, s[0].offset, s[1].offset, s[2].offset, lr, c.alpha, c.epsilon,
-            c.weightDecay, c.momentum, c.centered ? 1 : 0);
-          break;
-        case 'adagrad':
-          ex.f32_adagrad(n, p.offset, g.offset, s[0].offset, lr, c.lrDecay, c.weightDecay, c.epsilon, this.step);
-          break;
-        case 'adadelta':
-          ex.f32_adadelta(n, p.offset, g.offset, s[0].offset, s[1].offset, lr, c.rho, c.epsilon, c.weightDecay);
-          break;
-      }
-    }
-    return norm;
+    this.update();
+    const bad = this.k.countNonFinite(block);
+    if (bad === 0) return null;
+    this.k.copy(this.backup, block);
+    this.step--;
+    return `the update made ${bad} weights or optimizer state values non-finite (is the learning rate ${this.learningRate} too large?)`;
   }
 
-  /** State tensors per parameter, in the order of the parameters (for saving). */
+  private update(): void {
+    // numeric view of the hyperparameters (flags are booleans)
+    const c = this.config as unknown as Record<string, number>;
+    const st = this.store;
+    const [p, g, n, lr, t] = [st.values, st.grads, st.size, this.learningRate, this.step];
+    switch (this.config.type) {
+      case 'sgd':
+        return this.k.sgd(n, p, g, st.state(0), lr, c.momentum, c.dampening, c.weightDecay, !!c.nesterov, t);
+      case 'adam':
+      case 'adamw':
+        return this.k.adam(n, p, g, st.state(0), st.state(1), c.amsgrad ? st.state(2) : null, lr, c.beta1, c.beta2, c.epsilon,
+          c.weightDecay, this.config.type === 'adamw', t);
+      case 'rmsprop':
+        return this.k.rmsprop(n, p, g, st.state(0), st.state(1), st.state(2), lr, c.alpha, c.epsilon, c.weightDecay, c.momentum, !!c.centered);
+      case 'adagrad':
+        return this.k.adagrad(n, p, g, st.state(0), lr, c.lrDecay, c.weightDecay, c.epsilon, t);
+      case 'adadelta':
+        return this.k.adadelta(n, p, g, st.state(0), st.state(1), lr, c.rho, c.epsilon, c.weightDecay);
+    }
+  }
+
+  /** State tensors per parameter, in the order of the parameters (for saving): views of the
+   *  state buffers, slot order as torch.optim's state_dict names them. */
   stateTensors(): readonly (readonly Tensor[])[] {
-    return this.state;
+    return this.store.params().map((_, i) => Array.from({ length: this.store.stateSlots }, (_, s) => this.store.stateOf(s, i)));
   }
 
   dispose(): void {
-    for (const s of this.state) for (const t of s) this.k.arena.release(t);
+    this.k.arena.release(this.backup);
   }
 }

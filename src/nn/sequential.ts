@@ -7,6 +7,7 @@ import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import type { InitName } from './init.js';
 import { product, type Layer, type LayerFactory, type Param } from './layer.js';
+import { ParamStore } from './params.js';
 import { Pool2d } from './pool.js';
 import { Reshape } from './reshape.js';
 import type { DenseSpec, DropoutSpec, LayerSpec } from './specs.js';
@@ -19,32 +20,37 @@ import { Upsample } from './upsample.js';
  */
 export class Sequential {
   readonly layers: Layer[] = [];
+  /** The store this network made for itself when none was given (then it allocates and frees it). */
+  private readonly ownStore: ParamStore | null;
 
+  /**
+   * Builds the layers, declaring their parameters in `store` (a model's, allocated by the model
+   * once all its networks exist). Without a store the network has its own, allocated here.
+   * Building allocates nothing before every layer is built, so a bad spec leaks nothing.
+   */
   constructor(
     k: Kernels,
     readonly inShape: readonly number[],
     specs: readonly LayerSpec[],
     readonly prefix: string,
     needsInputGrad: boolean,
+    store?: ParamStore,
   ) {
+    const own = store ? null : new ParamStore(k.arena);
     let shape = inShape;
     let index = 0;
-    try {
-      for (const spec of specs) {
-        const make = Object.hasOwn(LAYERS, spec?.type) ? LAYERS[spec.type] : undefined;
-        if (!make) {
-          throw new InputError(`${prefix}.${index}: unknown layer type ${JSON.stringify(spec?.type)}; expected one of ${Object.keys(LAYERS).join(', ')}`);
-        }
-        const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0);
-        this.layers.push(layer);
-        index += layer.modules;
-        shape = layer.outShape;
+    for (const spec of specs) {
+      const make = Object.hasOwn(LAYERS, spec?.type) ? LAYERS[spec.type] : undefined;
+      if (!make) {
+        throw new InputError(`${prefix}.${index}: unknown layer type ${JSON.stringify(spec?.type)}; expected one of ${Object.keys(LAYERS).join(', ')}`);
       }
-    } catch (e) {
-      // a bad spec further down must not leak the parameters of the layers built before it
-      this.dispose();
-      throw e;
+      const layer = make(k, shape, spec, `${prefix}.${index}`, needsInputGrad || this.layers.length > 0, (store ?? own)!);
+      this.layers.push(layer);
+      index += layer.modules;
+      shape = layer.outShape;
     }
+    own?.allocate();
+    this.ownStore = own;
   }
 
   get inSize(): number {
@@ -88,16 +94,17 @@ export class Sequential {
 
   dispose(): void {
     for (const l of this.layers) l.dispose();
+    this.ownStore?.dispose();
   }
 }
 
 /** The layer kinds a description can name. */
 export const LAYERS: Record<LayerSpec['type'], LayerFactory> = {
-  dense: (k, inShape, spec, prefix, needsInputGrad) => new Dense(k, inShape, spec as DenseSpec, prefix, needsInputGrad),
+  dense: (k, inShape, spec, prefix, needsInputGrad, store) => new Dense(k, inShape, spec as DenseSpec, prefix, needsInputGrad, store),
   dropout: (k, inShape, spec, _prefix, needsInputGrad) => new Dropout(k, inShape, spec as DropoutSpec, needsInputGrad),
-  conv2d: (k, inShape, spec, prefix, g) => new Conv2d(k, inShape, spec as Extract<LayerSpec, { type: 'conv2d' }>, prefix, g),
-  convTranspose2d: (k, inShape, spec, prefix, g) =>
-    new ConvTranspose2d(k, inShape, spec as Extract<LayerSpec, { type: 'convTranspose2d' }>, prefix, g),
+  conv2d: (k, inShape, spec, prefix, g, store) => new Conv2d(k, inShape, spec as Extract<LayerSpec, { type: 'conv2d' }>, prefix, g, store),
+  convTranspose2d: (k, inShape, spec, prefix, g, store) =>
+    new ConvTranspose2d(k, inShape, spec as Extract<LayerSpec, { type: 'convTranspose2d' }>, prefix, g, store),
   maxPool2d: (k, inShape, spec, prefix, g) => new Pool2d(k, inShape, spec as Extract<LayerSpec, { type: 'maxPool2d' }>, prefix, g),
   avgPool2d: (k, inShape, spec, prefix, g) => new Pool2d(k, inShape, spec as Extract<LayerSpec, { type: 'avgPool2d' }>, prefix, g),
   upsample: (k, inShape, spec, prefix, g) => new Upsample(k, inShape, spec as Extract<LayerSpec, { type: 'upsample' }>, prefix, g),

@@ -351,6 +351,48 @@ export class Kernels {
     this.arena.ex.f32_bias_channels_act(act, alpha, z.offset, bias.offset, y.offset, batch, c, hw);
   }
 
+  // ---- optimizer updates (assembly/optimizers.ts): p, its gradient g and the state buffers,
+  // n values each, updated in place; flags are passed as 0/1 and `step` counts from 1 ----
+
+  /** torch.optim.SGD: momentum buffer `buf`. */
+  sgd(n: number, p: Tensor, g: Tensor, buf: Tensor, lr: number, momentum: number, dampening: number, weightDecay: number,
+    nesterov: boolean, step: number): void {
+    for (const [t, w] of [[p, 'p'], [g, 'g'], [buf, 'buf']] as const) fits(t, n, `sgd ${w}`);
+    this.arena.ex.f32_sgd(n, p.offset, g.offset, buf.offset, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, step);
+  }
+
+  /** torch.optim.Adam / AdamW (decoupled): moments m, v, and vmax only with AMSGrad (else null). */
+  adam(n: number, p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, lr: number, beta1: number, beta2: number,
+    epsilon: number, weightDecay: number, decoupled: boolean, step: number): void {
+    for (const [t, w] of [[p, 'p'], [g, 'g'], [m, 'm'], [v, 'v']] as const) fits(t, n, `adam ${w}`);
+    if (vmax) fits(vmax, n, 'adam vmax');
+    // the kernel touches vmax only when amsgrad = 1
+    this.arena.ex.f32_adam(n, p.offset, g.offset, m.offset, v.offset, vmax ? vmax.offset : 0, lr, beta1, beta2, epsilon,
+      weightDecay, decoupled ? 1 : 0, vmax ? 1 : 0, step);
+  }
+
+  /** torch.optim.RMSprop: square average, gradient average (centered) and momentum buffer. */
+  rmsprop(n: number, p: Tensor, g: Tensor, sq: Tensor, gavg: Tensor, buf: Tensor, lr: number, alpha: number, epsilon: number,
+    weightDecay: number, momentum: number, centered: boolean): void {
+    for (const [t, w] of [[p, 'p'], [g, 'g'], [sq, 'sq'], [gavg, 'gavg'], [buf, 'buf']] as const) fits(t, n, `rmsprop ${w}`);
+    this.arena.ex.f32_rmsprop(n, p.offset, g.offset, sq.offset, gavg.offset, buf.offset, lr, alpha, epsilon, weightDecay,
+      momentum, centered ? 1 : 0);
+  }
+
+  /** torch.optim.Adagrad: accumulated squares `sum`. */
+  adagrad(n: number, p: Tensor, g: Tensor, sum: Tensor, lr: number, lrDecay: number, weightDecay: number, epsilon: number,
+    step: number): void {
+    for (const [t, w] of [[p, 'p'], [g, 'g'], [sum, 'sum']] as const) fits(t, n, `adagrad ${w}`);
+    this.arena.ex.f32_adagrad(n, p.offset, g.offset, sum.offset, lr, lrDecay, weightDecay, epsilon, step);
+  }
+
+  /** torch.optim.Adadelta: square average and accumulated deltas. */
+  adadelta(n: number, p: Tensor, g: Tensor, sq: Tensor, accDelta: Tensor, lr: number, rho: number, epsilon: number,
+    weightDecay: number): void {
+    for (const [t, w] of [[p, 'p'], [g, 'g'], [sq, 'sq'], [accDelta, 'accDelta']] as const) fits(t, n, `adadelta ${w}`);
+    this.arena.ex.f32_adadelta(n, p.offset, g.offset, sq.offset, accDelta.offset, lr, rho, epsilon, weightDecay);
+  }
+
   /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]. */
   channelSum(x: Tensor, out: Tensor, batch: number, c: number, hw: number, accumulate = false): void {
     fits(x, batch * c * hw, 'channelSum x');

@@ -7,11 +7,14 @@ import type { CoreExports } from './abi.js';
  * knows every live handle, so leaks are countable and a freed handle cannot be used again.
  */
 export interface Tensor {
+  /** 0 for a view (see Arena.view), which the arena does not own. */
   readonly id: number;
-  /** Byte offset into linear memory, 64-byte aligned. */
+  /** Byte offset into linear memory: 64-byte aligned for an allocation, 4-byte for a view. */
   readonly offset: number;
-  /** Number of 4-byte elements. */
+  /** Number of 4-byte elements: the product of `shape`. */
   readonly size: number;
+  /** The shape the values have (row-major); [size] when allocated by count. */
+  readonly shape: readonly number[];
 }
 
 const ALIGN = 64; // a cache line: keeps SIMD loads aligned and rows of packed panels apart
@@ -48,9 +51,13 @@ export class Arena {
     this.top = align(core.exports.heap_base());
   }
 
-  /** Allocates n 4-byte slots, zero-filled. */
-  alloc(n: number): Tensor {
-    if (!Number.isInteger(n) || n < 0) throw new RuntimeError(`Arena.alloc: size must be a non-negative integer, got ${n}`);
+  /** Allocates n 4-byte slots, zero-filled; given a shape, as many as it holds. */
+  alloc(n: number | readonly number[]): Tensor {
+    const shape = typeof n === 'number' ? [n] : [...n];
+    if (typeof n !== 'number') n = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n < 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new RuntimeError(`Arena.alloc: sizes must be non-negative integers, got ${shape.join(' × ')}`);
+    }
     const bytes = align(Math.max(n, 1) * 4);
     if (bytes > this.allowance) throw this.refuse!(bytes);
     this.allowance -= bytes;
@@ -81,7 +88,7 @@ export class Arena {
         }
       }
     }
-    const t = { id: this.nextId++, offset, size: n, bytes };
+    const t = { id: this.nextId++, offset, size: n, shape, bytes };
     this.live.set(t.id, t);
     this.u8().fill(0, offset, offset + bytes);
     return t;
@@ -111,8 +118,21 @@ export class Arena {
     }
   }
 
-  /** Returns a tensor's block to the free list. Freeing twice is an error. */
+  /**
+   * A handle to `shape` values of t starting at element `start`: the same memory, not owned
+   * (never released; valid while t is). How a model's flat buffers give each layer its part.
+   */
+  view(t: Tensor, start: number, shape: readonly number[]): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(start) || start < 0 || start + size > t.size) {
+      throw new RuntimeError(`Arena.view: [${start}, ${start + size}) is outside a tensor of ${t.size}`);
+    }
+    return { id: 0, offset: t.offset + start * 4, size, shape: [...shape] };
+  }
+
+  /** Returns a tensor's block to the free list. Freeing twice is an error, as is freeing a view. */
   release(t: Tensor): void {
+    if (t.id === 0) throw new RuntimeError('Arena.release: a view is not owned; release the tensor it views');
     const rec = this.live.get(t.id);
     if (!rec || rec.offset !== t.offset) throw new DisposedError(`tensor #${t.id} was already released`);
     this.live.delete(t.id);

@@ -83,12 +83,21 @@ export interface FitOptions {
   clipValue?: number;
 }
 
-export interface History {
+/** A metric's name in the validation logs: kl → valKl. */
+export type ValName<M extends string> = `val${Capitalize<M>}`;
+
+/**
+ * What fit returns. M: the metrics the model always reports (a VAE's negElbo, reconstruction,
+ * kl); O: those only some configs report (a sparse autoencoder's reconstruction and penalty).
+ * The record is typed by name, so a misspelt metric does not compile.
+ */
+export interface History<M extends string = string, O extends string = never> {
   loss: number[];
   valLoss: number[];
   epochs: EpochLogs[];
-  /** Every extra metric by name, one value per epoch (reconstruction, kl, valKl, ...). */
-  metrics: Record<string, number[]>;
+  /** Every extra metric by name, one value per epoch (reconstruction, kl, valKl, ...); the val
+   *  names only with validation data. */
+  metrics: Record<M, number[]> & Partial<Record<ValName<M> | O | ValName<O>, number[]>>;
   /** The epoch early stopping or stopTraining ended training at, if either did. */
   stoppedEpoch?: number;
   /** The epoch whose weights were restored (earlyStopping.restoreBestWeights). */
@@ -102,31 +111,32 @@ export interface Trainable {
   readonly rng: Rng;
   /** Read and set by schedules between epochs. */
   learningRate: number;
+  /** The optimizer's configured rate: each fit with a schedule starts from it. */
+  readonly configuredLearningRate: number;
   /** Set by a callback to end fit after the current batch; fit resets it when it starts. */
   stopTraining: boolean;
   /** Names of extra values a step reports (lastMetrics holds them, per sample like the loss). */
   readonly metricNames: readonly string[];
-  readonly lastMetrics: ArrayLike<number>;
+  readonly lastMetrics: Readonly<Record<string, number>>;
   /** The trainable tensors (early stopping keeps a copy of the best). */
   params(): Param[];
   /** Makes room for batches of up to `rows` rows. */
   reserve(rows: number): void;
+  /** Copies rows order[start..start+rows) of data into the model's staging buffer; returns it. */
+  stage(data: Rows, order: Int32Array | null, start: number, rows: number): Tensor;
   /** One optimisation step on `rows` staged rows; the batch's mean loss. Throws TrainingError,
    *  weights untouched, when the loss or the gradients are not finite. clipValue > 0 clamps the
    *  gradients elementwise. */
   trainStep(x: Tensor, rows: number, clipValue?: number): number;
-  /** The mean loss on `rows` staged rows, without training. */
-  evalStep(x: Tensor, rows: number): number;
-  /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
-  beginEval?(): void;
+  /** The mean loss and metrics over a data set, `chunk` rows at a time, without training; its
+   *  first row is row `firstRow` of the whole set (a VAE's evaluation noise is keyed by row). */
+  evaluateRows(data: Rows, chunk?: number, firstRow?: number): { loss: number } & Record<string, number>;
   /** Refuses data the model's loss cannot take (BCE targets outside [0, 1], after the model's
    *  normalization); `what` names it. */
   checkTargets(data: Rows, what: string, normalizer?: Normalizer | null): void;
   /** A fitter when the model's normalizer is still to be fitted (fit feeds it the training rows). */
   normalizerFitter?(): NormalizerFitter | null;
   setNormalizer?(n: Normalizer): void;
-  /** Called on every staged batch before the model sees it (normalization, in place). */
-  prepareBatch?(x: Tensor, rows: number): void;
 }
 
 /**
@@ -191,16 +201,18 @@ export async function fit(model: Trainable, x: Matrix | DataSource, options: Fit
   const arena = model.arena;
   const batch = train ? Math.min(o.batchSize, train.rows) : o.batchSize;
   model.reserve(batch);
-  const xb = arena.alloc(batch * w);
   const order = arena.alloc(train ? train.rows : 0);
   const names = model.metricNames;
-  const history: History = { loss: [], valLoss: [], epochs: [], metrics: {} };
+  const metrics: Record<string, number[]> = {};
+  const history: History = { loss: [], valLoss: [], epochs: [], metrics };
   for (const m of names) {
-    history.metrics[m] = [];
-    if (val) history.metrics[valName(m)] = [];
+    metrics[m] = [];
+    if (val) metrics[valName(m)] = [];
   }
   const yielder = new Yielder();
-  const lr0 = model.learningRate;
+  // every fit starts its schedule from the configured rate, not where the last fit left it
+  const lr0 = model.configuredLearningRate;
+  if (o.learningRateSchedule) model.learningRate = lr0;
   const sums = new Float64Array(names.length);
   const es = { best: Infinity, bestEpoch: 0, wait: 0, weights: null as Float32Array[] | null };
   const rop = { best: Infinity, wait: 0 };
@@ -233,15 +245,13 @@ export async function fit(model: Trainable, x: Matrix | DataSource, options: Fit
       let b = 0;
       for await (const { data, order: perm, start, rows } of epochBatches) {
         o.signal?.throwIfAborted();
-        stage(arena, xb, data, perm, start, rows);
-        model.prepareBatch?.(xb, rows);
-        const loss = model.trainStep(xb, rows, o.clipValue);
+        const loss = model.trainStep(model.stage(data, perm, start, rows), rows, o.clipValue);
         sum += loss * rows;
         seen += rows;
-        for (let m = 0; m < names.length; m++) sums[m] += model.lastMetrics[m] * rows;
+        for (let m = 0; m < names.length; m++) sums[m] += model.lastMetrics[names[m]] * rows;
         if (o.onBatchEnd) {
           const logs: BatchLogs = { epoch, batch: b, batches, size: rows, loss, learningRate };
-          for (let m = 0; m < names.length; m++) logs[names[m]] = model.lastMetrics[m];
+          for (let m = 0; m < names.length; m++) logs[names[m]] = model.lastMetrics[names[m]];
           await o.onBatchEnd(logs);
         }
         b++;
@@ -252,16 +262,18 @@ export async function fit(model: Trainable, x: Matrix | DataSource, options: Fit
       const logs: EpochLogs = { epoch, loss: sum / seen, seconds: 0, learningRate };
       for (let m = 0; m < names.length; m++) logs[names[m]] = sums[m] / seen;
       if (val) {
-        const v = await evaluateChunks(model, 'rows' in val ? arrayChunks(val, batch) : checked(rowChunks(val.pass(), w, batch, 'validationData'), model, 'validationData'), xb, sums);
-        logs.valLoss = v;
-        for (let m = 0; m < names.length; m++) logs[valName(names[m])] = sums[m];
+        const v = 'rows' in val
+          ? model.evaluateRows(val, batch)
+          : await evaluateStream(model, checked(rowChunks(val.pass(), w, batch, 'validationData'), model, 'validationData'));
+        logs.valLoss = v.loss;
+        for (const m of names) logs[valName(m)] = v[m];
       }
       logs.seconds = (now() - t0) / 1000;
       history.loss.push(logs.loss);
       if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
       for (const m of names) {
-        history.metrics[m].push(logs[m]!);
-        if (val) history.metrics[valName(m)].push(logs[valName(m)]!);
+        metrics[m].push(logs[m]!);
+        if (val) metrics[valName(m)].push(logs[valName(m)]!);
       }
       history.epochs.push(logs);
       if (o.onEpochEnd) await o.onEpochEnd(logs);
@@ -302,7 +314,6 @@ export async function fit(model: Trainable, x: Matrix | DataSource, options: Fit
       history.bestEpoch = es.bestEpoch;
     }
   } finally {
-    arena.release(xb);
     arena.release(order);
     model.stopTraining = false;
   }
@@ -333,15 +344,6 @@ async function* checked(chunks: AsyncIterable<Rows>, model: Trainable, what: str
 
 async function* streamBatches(chunks: AsyncIterable<Rows>): AsyncIterable<Batch> {
   for await (const c of chunks) yield { data: c, order: null, start: 0, rows: c.rows };
-}
-
-/** Consecutive pieces of `batch` rows of data (views, no copy). */
-function* arrayChunks(data: Rows, batch: number): Iterable<Rows> {
-  const w = data.width;
-  for (let start = 0; start < data.rows; start += batch) {
-    const rows = Math.min(batch, data.rows - start);
-    yield { data: data.data.subarray(start * w, (start + rows) * w), rows, width: w };
-  }
 }
 
 /** The key of the logs a monitor reads; valLoss needs validation data. */
@@ -396,37 +398,19 @@ export function cosPi(t: number): number {
   return -sum;
 }
 
-/** Mean loss over the rows of `chunks` (each at most as many rows as xb holds), staged through
- *  xb; the means of the model's extra metrics go to `metrics`. */
-async function evaluateChunks(model: Trainable, chunks: Iterable<Rows> | AsyncIterable<Rows>, xb: Tensor, metrics: Float64Array): Promise<number> {
-  let sum = 0;
+/** Mean loss and metrics over the rows of a streamed data set, chunk by chunk (row indices
+ *  continue across chunks, so a VAE's evaluation noise does not depend on the chunking). */
+async function evaluateStream(model: Trainable, chunks: AsyncIterable<Rows>): Promise<{ loss: number } & Record<string, number>> {
+  const sums: Record<string, number> = {};
   let n = 0;
-  metrics.fill(0);
-  model.beginEval?.();
   for await (const c of chunks) {
-    stage(model.arena, xb, c, null, 0, c.rows);
-    model.prepareBatch?.(xb, c.rows);
-    sum += model.evalStep(xb, c.rows) * c.rows;
+    const v = model.evaluateRows(c, c.rows, n);
+    for (const k of Object.keys(v)) sums[k] = (sums[k] ?? 0) + v[k] * c.rows;
     n += c.rows;
-    for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * c.rows;
   }
   if (n === 0) throw new InputError('validationData gave no rows');
-  for (let m = 0; m < model.metricNames.length; m++) metrics[m] /= n;
-  return sum / n;
-}
-
-/** Copies rows order[start..start+rows) (or start.. in order) of data into the staging tensor. */
-export function stage(arena: Arena, xb: Tensor, data: Rows, order: Int32Array | null, start: number, rows: number): void {
-  const w = data.width;
-  const dst = arena.f32(xb);
-  if (!order) {
-    dst.set(data.data.subarray(start * w, (start + rows) * w));
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
-    const r = order[start + i];
-    dst.set(data.data.subarray(r * w, r * w + w), i * w);
-  }
+  for (const k of Object.keys(sums)) sums[k] /= n;
+  return sums as { loss: number } & Record<string, number>;
 }
 
 /** Every key of FitOptions (typed: none missing, none extra). */
