@@ -192,7 +192,9 @@ describe('toOnnx runs in onnxruntime-web with our outputs', () => {
 describe('toOnnx bad input', () => {
   test('a model kind that cannot be exported: InputError naming it', () => {
     class Custom extends Autoencoder {
-      override readonly kind = 'custom';
+      override get kind(): string {
+        return 'custom';
+      }
     }
     const m = new Custom({ inputSize: 4, latentSize: 2 });
     expect(() => toOnnx(m as never)).toThrow(InputError);
