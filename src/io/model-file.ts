@@ -45,13 +45,7 @@ const SLOTS: Record<string, readonly string[]> = {
 export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8Array {
   if (typeof options !== 'object' || options === null) throw new InputError('save options must be an object');
   const tensors: TensorToWrite[] = model.params().map((p) => ({ name: p.name, shape: [...p.shape], data: model.arena.read(p.value) }));
-  const metadata: Record<string, string> = {
-    format: FORMAT,
-    formatVersion: String(FORMAT_VERSION),
-    libraryVersion: VERSION,
-    kind: model.kind,
-    config: JSON.stringify(model.config),
-  };
+  const metadata = modelMetadata(model.kind, model.config);
   if (options.optimizer) {
     const opt = model.optimizer;
     const slots = SLOTS[opt.config.type];
@@ -65,6 +59,11 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
     metadata.rngState = Array.from(model.rng.getState(), (w) => w.toString(16).padStart(8, '0')).join('');
   }
   return writeSafetensors(tensors, metadata);
+}
+
+/** The `__metadata__` of every model file: format, versions, the model's kind and config (JSON). */
+export function modelMetadata(kind: string, config: object): Record<string, string> {
+  return { format: FORMAT, formatVersion: String(FORMAT_VERSION), libraryVersion: VERSION, kind, config: JSON.stringify(config) };
 }
 
 /** Parses a file written by saveModel: its kind and config, checked. */

@@ -7,6 +7,7 @@ import { checkInit, type InitName } from '../nn/init.js';
 import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
+import type { InferenceLayers } from './quantized.js';
 import {
   activationSpec, checkLayers, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
@@ -167,6 +168,10 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
 
   protected get decoderNet(): Sequential {
     return this.decoder;
+  }
+
+  protected inferenceLayers(): InferenceLayers {
+    return { encoder: this.encoder.layers, decoder: this.decoder.layers };
   }
 
   protected reconstructRows(x: Tensor, rows: number): Tensor {

@@ -5,6 +5,7 @@ import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
 import { Rng } from '../runtime/rng.js';
 import type { Param, Sequential } from '../nn/layers.js';
+import { quantizeModel, type InferenceLayers, type QuantizedModel, type QuantizeOptions } from './quantized.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
 import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
@@ -146,6 +147,16 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     return out;
   }
 
+  /**
+   * The int8 model of this one (docs/int8.md): int8 weights with one scale per output channel,
+   * activations quantized per row ('dynamic', the default) or with scales from `calibration`
+   * rows ('static'). Dense and dropout layers; other layers throw an InputError naming them.
+   */
+  quantize(options?: QuantizeOptions): QuantizedModel {
+    this.alive();
+    return quantizeModel(this.kind, this.inferenceLayers(), this.inputSize, this.latentSize, options);
+  }
+
   /** Frees the model's memory. Any later call throws DisposedError. */
   dispose(): void {
     if (this.disposed) return;
@@ -200,6 +211,8 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
 
   // ---- what a model supplies ----
 
+  /** The layers inference runs through: x → code (encode), then code → output (decode). */
+  protected abstract inferenceLayers(): InferenceLayers;
   /** The network that maps codes to outputs (decode). */
   protected abstract get decoderNet(): Sequential;
   /** Inference: the reconstruction of `rows` staged rows. */

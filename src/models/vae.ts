@@ -7,6 +7,7 @@ import { checkInit, type InitName } from '../nn/init.js';
 import { Dense, Sequential, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
+import type { InferenceLayers } from './quantized.js';
 import { activationSpec, checkLayers, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
 
 export interface VAEConfig {
@@ -192,6 +193,11 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
 
   protected get decoderNet(): Sequential {
     return this.decoder;
+  }
+
+  /** Inference encodes to μ (the logvar head is needed only for sampling and the ELBO). */
+  protected inferenceLayers(): InferenceLayers {
+    return { encoder: [...this.encoder.layers, this.muHead], decoder: this.decoder.layers };
   }
 
   /** Deterministic reconstruction: decode(μ). */

@@ -145,4 +145,10 @@ export interface CoreExports {
   f32_bias_channels_act(act: number, alpha: number, z: Ptr, bias: Ptr, y: Ptr, batch: number, c: number, hw: number): void;
   /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]: a conv layer's bias gradient. */
   f32_channel_sum(x: Ptr, out: Ptr, batch: number, c: number, hw: number, accumulate: Flag): void;
+
+  // int8.ts: int8 inference (i32 accumulation, the same bits in both builds)
+  /** q (i16 [m×kp], pad 0) = clamp(nearest(x/s), ±127) per row; s = fixedScale > 0, else max|row|/127 (1 for 0). */
+  i8_quantize_rows(x: Ptr, q: Ptr, scales: Ptr, m: number, k: number, kp: number, fixedScale: number): void;
+  /** c (f32 [m×n]) = ((f32(Σ a·w) · sa[i]) · sw[j]) + bias[j]; a i16 [m×kp], w i8 panels of 8 columns. */
+  i8_gemm_panels(m: number, n: number, kp: number, a: Ptr, panels: Ptr, sa: Ptr, sw: Ptr, bias: Ptr, c: Ptr): void;
 }
