@@ -39,7 +39,7 @@ export {
   type ActivationQuantization,
 } from './models/quantized.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
-export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
+export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry, type TensorToWrite } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
 export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';
