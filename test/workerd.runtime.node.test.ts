@@ -2,7 +2,8 @@
 // inside the package), and Miniflare from this Node test. The worker imports the package and its
 // `.wasm` as modules (compiling from bytes is forbidden there: the test checks that it is), loads
 // a model file saved here in Node, and returns codes and reconstructions: bit-identical to Node's.
-// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun.
+// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun, and
+// infers with the model's int8 quantization (a second model file): Node's bits again.
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lib from '../src/index.js';
 import { bins, installRuntimes, toolsDir } from '../scripts/install-runtimes.mjs';
@@ -14,19 +15,26 @@ type HashResult = Awaited<ReturnType<typeof hashRun>>;
 interface WorkerResult {
   train: HashResult;
   infer: ReturnType<typeof inferRun>;
+  int8: ReturnType<typeof inferRun>;
   bytesRefused: string | null;
 }
 
 let bundle: WorkerBundle;
 let node: HashResult;
 let nodeInfer: ReturnType<typeof inferRun>;
+/** int8 (docs/int8.md): the trained model quantized here, and what Node infers with its file. */
+let nodeInt8: ReturnType<typeof inferRun>;
 
 beforeAll(async () => {
   const [app] = await Promise.all([packedApp(), installRuntimes()]);
   const { model, ...rest } = await hashRun(lib, undefined, true);
   node = rest;
   nodeInfer = inferRun(lib, model!);
-  bundle = await bundleWorker(app.dir, 'worker-dist', model!);
+  const f32 = lib.loadModel(model!) as lib.Autoencoder;
+  const int8 = f32.quantize().save();
+  f32.dispose();
+  nodeInt8 = inferRun(lib, int8);
+  bundle = await bundleWorker(app.dir, 'worker-dist', model!, int8);
 }, 600_000);
 
 function checkWorker(got: WorkerResult, trained = true) {
@@ -35,6 +43,10 @@ function checkWorker(got: WorkerResult, trained = true) {
   expect(got.infer.reconstructions).toHaveLength(32 * 16);
   expect(got.infer).toEqual(nodeInfer);
   if (trained) expect(got.train).toEqual(node);
+  // int8: the quantized model's file, loaded in the Worker, gives Node's bits
+  expect(got.int8.codes).toHaveLength(32 * 4);
+  expect(got.int8).toEqual(nodeInt8);
+  expect(got.int8).not.toEqual(nodeInfer);
 }
 
 describe('workerd', () => {
@@ -60,6 +72,7 @@ describe('Miniflare', () => {
         { type: 'ESModule', path: bundle.worker },
         { type: 'CompiledWasm', path: bundle.wasm },
         { type: 'Data', path: bundle.model },
+        { type: 'Data', path: bundle.int8Model },
       ],
       modulesRoot: bundle.dir,
       compatibilityDate: '2025-01-01',

@@ -10,9 +10,11 @@ export interface WorkerBundle {
   worker: string;
   wasm: string;
   model: string;
+  /** model-int8.bin (data): the same model quantized (docs/int8.md). */
+  int8Model: string;
 }
 
-export async function bundleWorker(appDir: string, outName: string, model: Uint8Array): Promise<WorkerBundle> {
+export async function bundleWorker(appDir: string, outName: string, model: Uint8Array, int8Model: Uint8Array): Promise<WorkerBundle> {
   const { build } = await import('vite');
   const dir = join(appDir, outName);
   mkdirSync(dir, { recursive: true });
@@ -27,6 +29,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
         enforce: 'pre',
         async resolveId(id, importer) {
           if (id === './model.bin') return { id: './model.bin', external: true };
+          if (id === './model-int8.bin') return { id: './model-int8.bin', external: true };
           if (id === 'latent-wasm/wasm') {
             const r = await this.resolve(id, importer, { skipSelf: true });
             if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
@@ -50,6 +53,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
   if (!wasmPath) throw new Error('the worker did not import latent-wasm/wasm');
   copyFileSync(wasmPath, join(dir, 'latent.wasm'));
   writeFileSync(join(dir, 'model.bin'), model);
+  writeFileSync(join(dir, 'model-int8.bin'), int8Model);
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -59,10 +63,14 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "latent.wasm", wasm = embed "latent.wasm"),
     (name = "model.bin", data = embed "model.bin"),
+    (name = "model-int8.bin", data = embed "model-int8.bin"),
   ],
   compatibilityDate = "2025-01-01",
 );
 `,
   );
-  return { dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin') };
+  return {
+    dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'),
+    int8Model: join(dir, 'model-int8.bin'),
+  };
 }
