@@ -229,10 +229,16 @@ export const ACT_GELU: i32 = 7;
 
 // ---- Exported kernels ------------------------------------------------------------------------
 // An unknown activation id traps (unreachable): the TS layer validates ids, so reaching the
-// default branch is a bug that must not pass silently.
+// default branch is a bug that must not pass silently. The debug build names it (checkAct; the
+// check is compiled out of the release builds, which stay byte for byte as they were).
+
+@inline function checkAct(act: i32): void {
+  if (!ASC_NO_ASSERT) assert(act >= ACT_LINEAR && act <= ACT_GELU, 'unknown activation id');
+}
 
 /** y = f(x), elementwise over n values; y may alias x. */
 export function f32_act_forward(act: i32, alpha: f32, x: usize, y: usize, n: i32): void {
+  checkAct(act);
   switch (act) {
     case ACT_LINEAR: { if (x != y) memory.copy(y, x, <usize>n << 2); break; }
     case ACT_RELU: { forwardLoop<Relu>(alpha, x, y, n); break; }
@@ -251,6 +257,7 @@ export function f32_act_forward(act: i32, alpha: f32, x: usize, y: usize, n: i32
  * tanh read y, the others x); dx may alias dy.
  */
 export function f32_act_backward(act: i32, alpha: f32, x: usize, y: usize, dy: usize, dx: usize, n: i32): void {
+  checkAct(act);
   switch (act) {
     case ACT_LINEAR: { if (dx != dy) memory.copy(dx, dy, <usize>n << 2); break; }
     case ACT_RELU: { backwardLoop<Relu>(alpha, x, y, dy, dx, n); break; }
@@ -270,6 +277,7 @@ export function f32_act_backward(act: i32, alpha: f32, x: usize, y: usize, dy: u
  * followed by f32_act_forward.
  */
 export function f32_bias_act(act: i32, alpha: f32, z: usize, bias: usize, y: usize, m: i32, n: i32): void {
+  checkAct(act);
   switch (act) {
     case ACT_LINEAR: { biasActLoop<Linear>(alpha, z, bias, y, m, n); break; }
     case ACT_RELU: { biasActLoop<Relu>(alpha, z, bias, y, m, n); break; }

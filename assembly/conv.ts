@@ -46,6 +46,19 @@ import { f32_act_forward } from './activations';
   }
 }
 
+
+// ---- Preconditions, checked by the debug build only ----
+// `if (!ASC_NO_ASSERT)` drops the whole check at compile time in the release builds: with noAssert
+// an assert's condition would still be evaluated, and an i32 division may trap, so the optimizer
+// keeps it (the release .wasm must stay byte for byte what it was).
+
+/** One axis of a window: oh is the output size the kernel, stride, padding and dilation give. */
+@inline function checkAxis(h: i32, k: i32, s: i32, p: i32, d: i32, oh: i32): void {
+  if (ASC_NO_ASSERT) return;
+  assert(s > 0 && d > 0 && k > 0 && p >= 0, 'window: kernel, stride and dilation must be positive, padding non-negative');
+  assert(oh == (h + 2 * p - d * (k - 1) - 1) / s + 1, 'window: output size does not match input, kernel, stride, padding and dilation');
+}
+
 /**
  * im2col for `batch` NCHW samples x [C, H, W] into the column matrix col (layout above: sample
  * b's row r at col + b·sampleStride + r·rowStride, elements), with stride (sh, sw), zero padding
@@ -56,6 +69,8 @@ export function f32_im2col(
   x: usize, col: usize, batch: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32, rowStride: i32, sampleStride: i32,
 ): void {
+  checkAxis(h, kh, sh, ph, dh, oh);
+  checkAxis(w, kw, sw, pw, dw, ow);
   const planeBytes = <usize>(h * w) << 2;
   const rowBytes = <usize>ow << 2;
   for (let b = 0; b < batch; b++) {
@@ -108,6 +123,8 @@ export function f32_col2im(
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, oh: i32, ow: i32, rowStride: i32, sampleStride: i32,
   accumulate: i32,
 ): void {
+  checkAxis(h, kh, sh, ph, dh, oh);
+  checkAxis(w, kw, sw, pw, dw, ow);
   const planeBytes = <usize>(h * w) << 2;
   const rowBytes = <usize>ow << 2;
   if (!accumulate) memory.fill(x, 0, <usize>(batch * c) * planeBytes);
@@ -155,6 +172,8 @@ export function f32_maxpool2d(
   x: usize, y: usize, idx: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32,
 ): void {
+  checkAxis(h, kh, sh, ph, 1, oh);
+  checkAxis(w, kw, sw, pw, 1, ow);
   const planeBytes = <usize>(h * w) << 2;
   let o: usize = 0;
   for (let p = 0; p < planes; p++) {
@@ -210,6 +229,8 @@ export function f32_avgpool2d(
   x: usize, y: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32,
 ): void {
+  checkAxis(h, kh, sh, ph, 1, oh);
+  checkAxis(w, kw, sw, pw, 1, ow);
   const planeBytes = <usize>(h * w) << 2;
   const inv: f32 = <f32>1.0 / <f32>(kh * kw);
   let o: usize = 0;
@@ -237,6 +258,8 @@ export function f32_avgpool2d_backward(
   dy: usize, dx: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32,
 ): void {
+  checkAxis(h, kh, sh, ph, 1, oh);
+  checkAxis(w, kw, sw, pw, 1, ow);
   const planeBytes = <usize>(h * w) << 2;
   memory.fill(dx, 0, <usize>planes * planeBytes);
   const inv: f32 = <f32>1.0 / <f32>(kh * kw);
@@ -453,6 +476,10 @@ export function f32_channel_sum(x: usize, out: usize, batch: i32, c: i32, hw: i3
  * dst must not overlap src.
  */
 export function f32_swap_blocks(src: usize, dst: usize, d0: i32, d1: i32, inner: i32): void {
+  if (!ASC_NO_ASSERT) {
+    const bytes = <usize>d0 * <usize>d1 * <usize>inner << 2;
+    assert(src + bytes <= dst || dst + bytes <= src, 'f32_swap_blocks: src and dst overlap');
+  }
   const blockBytes = <usize>inner << 2;
   let s = src;
   for (let i = 0; i < d0; i++) {

@@ -13,6 +13,7 @@ import { exp_f32, exp_f32x4 } from './math';
  * for no clipping. out must not alias x.
  */
 export function f32_corrupt_gaussian(state: usize, x: usize, out: usize, n: i32, std: f64, lo: f32, hi: f32): void {
+  if (!ASC_NO_ASSERT) assert(out + (<usize>n << 2) <= x || x + (<usize>n << 2) <= out || n <= 0, 'f32_corrupt_gaussian: out overlaps x');
   f32_rand_normal(state, out, n, /* mean */ 0, std);
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);

@@ -46,7 +46,7 @@ if (impl === 'ours') {
   marks.init = performance.now();
   const session = await ort.InferenceSession.create(readFileSync(process.argv[3]), { executionProviders: ['wasm'] });
   marks.model = performance.now();
-  y = (await session.run({ x: new ort.Tensor('float32', x, [1, 784]) })).y.data;
+  y = (await session.run({ x: new ort.Tensor('float32', x, [1, 784]) })).reconstruction.data;
 } else throw new Error(`unknown implementation ${impl}`);
 const t4 = performance.now();
 if (!(y.length === 784 && Number.isFinite(y[0]))) throw new Error('cold start: bad output');

@@ -15,9 +15,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { init, Autoencoder, detectFeatures } from '../dist/index.js';
-import { CARD, PARAM_NAMES, ROOT, internals, layersWithWeights, mnistBatch, stage } from './lib/common.mjs';
-import { denseStackOnnx } from './lib/onnx.mjs';
+import { init, Autoencoder, detectFeatures, toOnnx } from '../dist/index.js';
+import { CARD, PARAM_NAMES, ROOT, internals, mnistBatch, stage } from './lib/common.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -94,13 +93,13 @@ const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
     return l;
   };
   const meta = { arrays, loss64: firstLoss(64), loss256: firstLoss(256) };
+  writeFileSync(join(dir, 'model.onnx'), toOnnx(ae)); // for ORT's cold start
   ae.dispose();
   const all = new Float32Array(offset);
   let at = 0;
   for (const p of parts) (all.set(p, at), (at += p.length));
   writeFileSync(join(dir, 'reference.bin'), new Uint8Array(all.buffer));
   writeFileSync(join(dir, 'reference.json'), JSON.stringify(meta));
-  writeFileSync(join(dir, 'model.onnx'), denseStackOnnx(layersWithWeights(w))); // for ORT's cold start
 }
 
 // ---- one child per implementation, sequentially ----

@@ -1,10 +1,13 @@
-// Compiles assembly/ into build/latent.wasm (strict SIMD128, the default) and
-// build/latent-relaxed.wasm (relaxed-simd FMA), tags each with a custom section naming its build
-// (so init({ module }) can tell them apart), then inlines them as base64:
+// Compiles assembly/ into build/latent.wasm (strict SIMD128, the default),
+// build/latent-relaxed.wasm (relaxed-simd FMA) and build/latent-debug.wasm (the strict build with
+// AssemblyScript's asserts on, unoptimised, with a name section: for the kernel tests, never
+// shipped), tags each with a custom section naming its build (so init({ module }) can tell them
+// apart), then inlines them as base64:
 // - src/runtime/wasm-bytes.ts: the strict build, imported statically, so `init()` needs no
 //   fetch, no fs and no bundler configuration;
 // - src/runtime/wasm-relaxed-bytes.ts: the relaxed build, imported dynamically by load.ts only
-//   when `init({ simd: 'relaxed' })` asks for it (bundlers split it into its own chunk).
+//   when `init({ simd: 'relaxed' })` asks for it (bundlers split it into its own chunk);
+// - test/helpers/wasm-debug-bytes.ts: the debug build, for test/helpers/core.ts (Node and Chromium).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +34,11 @@ const customSection = (name, payload) => {
   return Buffer.from([0, ...leb(body.length), ...body]);
 };
 
-const builds = { release: ['latent.wasm', 'strict'], relaxed: ['latent-relaxed.wasm', 'relaxed'] };
+const builds = {
+  release: ['latent.wasm', 'strict'],
+  relaxed: ['latent-relaxed.wasm', 'relaxed'],
+  debug: ['latent-debug.wasm', 'debug'],
+};
 for (const [target, [file, build]] of Object.entries(builds)) {
   execFileSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
   const path = join(root, 'build', file);
@@ -46,4 +53,8 @@ writeFileSync(
 writeFileSync(
   join(root, 'src', 'runtime', 'wasm-relaxed-bytes.ts'),
   header + `export const RELAXED_WASM_BASE64 = '${b64('latent-relaxed.wasm')}';\n`,
+);
+writeFileSync(
+  join(root, 'test', 'helpers', 'wasm-debug-bytes.ts'),
+  header + `export const DEBUG_WASM_BASE64 = '${b64('latent-debug.wasm')}';\n`,
 );

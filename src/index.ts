@@ -14,8 +14,7 @@ export type { ActivationName } from './runtime/kernels.js';
 export type { InitName } from './nn/init.js';
 export type { OptimizerConfig, OptimizerName } from './nn/optimizers.js';
 export type { FitOptions, History, EpochLogs, BatchLogs, EarlyStopping, LearningRateSchedule } from './train/fit.js';
-export type { LayerSpec, DenseSpec } from './nn/layers.js';
-export type { DropoutSpec } from './nn/dropout.js';
+export type { LayerSpec, DenseSpec, DropoutSpec } from './nn/specs.js';
 export {
   Autoencoder,
   DenoisingAutoencoder,
@@ -38,9 +37,13 @@ export {
   type QuantizedLayerConfig,
   type ActivationQuantization,
 } from './models/quantized.js';
+export { toOnnx, type OnnxOptions } from './io/onnx.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
 export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry, type TensorToWrite } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
 export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';
-export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/conv.js';
+export type { Conv2dSpec, ConvTranspose2dSpec, Pool2dSpec, UpsampleSpec, FlattenSpec, ReshapeSpec } from './nn/specs.js';
+export type { Normalizer, NormalizeKind, NormalizeOption } from './models/normalizer.js';
+export type { ScoreMetric, ScoreOptions, CalibrationRule, Detection } from './models/detector.js';
+export { rocAuc, averagePrecision, precisionRecallCurve, confusion, type PrecisionRecallCurve, type Confusion } from './metrics.js';

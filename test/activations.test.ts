@@ -2,7 +2,7 @@
 // backward, the fused bias + activation epilogue, aliasing, SIMD body vs scalar tail bits,
 // gradients by finite differences (STYLE point 4) and saturation at ±300…±400.
 import { describe, expect, test } from 'vitest';
-import { scratchCore, type Scratch } from './helpers/core.js';
+import { BUILDS, scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, randomArray } from './helpers/reference.js';
 import { centralDiff32, centralDiff64, worstRatio } from './helpers/gradcheck.js';
 
@@ -76,7 +76,7 @@ function inputs(n: number, seed: number, act: Act, lo = -6, hi = 6): Float32Arra
   return x;
 }
 
-for (const build of ['strict', 'relaxed'] as const) {
+for (const build of BUILDS) {
   describe(`activations (${build} build)`, () => {
     test('forward and backward vs float64 references, every size', async () => {
       const s = await scratchCore(build);

@@ -4,13 +4,12 @@
 // and at the edges: odd sizes, stride 1/2/3, padding 0/1/2, kernel 1/2/3/5, dilation 1/2,
 // channels 1/3/4, batch 1/3.
 import { describe, expect, test } from 'vitest';
-import { scratchCore } from './helpers/core.js';
+import { BUILDS, scratchCore } from './helpers/core.js';
 import { expectAllClose, randomArray } from './helpers/reference.js';
 import { f64Activation } from './helpers/reference-nn.js';
-import { ACTIVATIONS, type ActivationName, type ConvGeometry } from '../src/runtime/kernels.js';
-import type { SimdMode } from '../src/runtime/load.js';
+import { ACTIVATIONS, type ActivationName } from '../src/runtime/abi.js';
+import type { ConvGeometry } from '../src/runtime/kernels.js';
 
-const BUILDS: SimdMode[] = ['strict', 'relaxed'];
 
 /** A geometry with PyTorch's output size, or null when the window does not fit. */
 function geometry(c: number, h: number, w: number, k: number, s: number, p: number, d: number): ConvGeometry | null {

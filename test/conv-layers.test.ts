@@ -8,7 +8,7 @@ import { arena } from '../src/runtime/context.js';
 import { DEFAULT_ALPHA, Kernels } from '../src/runtime/kernels.js';
 import { Rng } from '../src/runtime/rng.js';
 import { Sequential, type LayerSpec } from '../src/nn/layers.js';
-import type { Conv2dSpec, ConvTranspose2dSpec } from '../src/nn/conv.js';
+import type { Conv2dSpec, ConvTranspose2dSpec } from '../src/nn/specs.js';
 import { centralDiff, f64Activation, refLoss } from './helpers/reference-nn.js';
 import { expectAllClose, mulberry32, randomArray } from './helpers/reference.js';
 

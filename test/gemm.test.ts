@@ -13,9 +13,8 @@
 //   bit for bit; in both builds an element must not depend on m, its row, the path taken
 //   (small-m direct or packed), the variant, or the call.
 import { describe, test } from 'vitest';
-import { scratchCore, type Scratch } from './helpers/core.js';
+import { BUILDS, scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, mulberry32, randomArray } from './helpers/reference.js';
-import type { SimdMode } from '../src/runtime/load.js';
 import { init } from '../src/index.js';
 import { arena } from '../src/runtime/context.js';
 import { Kernels } from '../src/runtime/kernels.js';
@@ -24,7 +23,6 @@ import { Dense } from '../src/nn/layers.js';
 
 type Variant = 'nn' | 'nt' | 'tn' | 'ntp';
 const VARIANTS: Variant[] = ['nn', 'nt', 'tn', 'ntp'];
-const BUILDS: SimdMode[] = ['strict', 'relaxed'];
 
 /** Logical operands: A [m×k], B [k×n], row-major. */
 interface Problem {
@@ -184,7 +182,7 @@ for (const build of BUILDS) {
       }
     });
 
-    test('close to float64 (and bitwise to the emulated order in strict) on random data', async () => {
+    test('close to float64 (and bitwise to the emulated order in strict and debug) on random data', async () => {
       const s = await scratchCore(build);
       let seed = 1000;
       for (const [m, n, k] of SHAPES) {
@@ -194,8 +192,9 @@ for (const build of BUILDS) {
         const tol = { atol: 1e-5 * Math.sqrt(k), rtol: 1e-6 * Math.sqrt(k) };
         const ref0 = refF64(p, null);
         const ref1 = refF64(p, init);
-        const seq0 = build === 'strict' ? refStrict(p, null) : null;
-        const seq1 = build === 'strict' ? refStrict(p, init) : null;
+        // the debug build is the strict code with asserts added: the same order, the same bits
+        const seq0 = build !== 'relaxed' ? refStrict(p, null) : null;
+        const seq1 = build !== 'relaxed' ? refStrict(p, init) : null;
         for (const v of VARIANTS) {
           const what = `${v} ${build} m=${m} n=${n} k=${k}`;
           const c0 = run(s, v, p, null, what);

@@ -20,6 +20,12 @@ const meanSq = (a: Float32Array, b: Float32Array) => {
   return s / a.length;
 };
 
+const quantile50 = (s: Float32Array) => {
+  const v = Float64Array.from(s).sort();
+  const h = (v.length - 1) / 2;
+  return v[Math.floor(h)] + (h - Math.floor(h)) * (v[Math.ceil(h)] - v[Math.floor(h)]);
+};
+
 describe('the int8 forward, bit for bit', () => {
   test('ReLU/linear autoencoder: reconstruct and encode equal a scalar JS model of quantize → int8 GEMM → bias → ReLU', () => {
     const start = liveTensors();
@@ -134,6 +140,39 @@ describe('every model class', () => {
     ae.dispose();
   });
 
+  test('a normalized, calibrated detector: normalizer and threshold come along, in memory and in the file', () => {
+    const start = liveTensors();
+    const x = randomArray(200 * 12, 6, 0, 10);
+    const ae = new Autoencoder({ inputSize: 12, hidden: [8], latentSize: 4, outputActivation: 'linear', normalize: 'standard', seed: 4 });
+    expect(() => ae.quantize()).toThrow(/normalizer is not fitted yet/);
+    ae.fitNormalizer(x);
+    ae.calibrate(x, { contamination: 0.05, metric: 'mae' });
+    const q = ae.quantize();
+    expect(q.normalizer).toEqual(ae.normalizer);
+    expect(q.threshold).toBe(ae.threshold);
+    expect(q.thresholdMetric).toBe('mae');
+    // outputs in x's units, scores in normalized units, as the f32 model's
+    const r = ae.reconstruct(x);
+    expect(meanSq(q.reconstruct(x), r) / meanSq(r, new Float32Array(r.length))).toBeLessThan(1e-3);
+    const s32 = ae.score(x, { metric: 'mae' });
+    const s8 = q.score(x, { metric: 'mae' });
+    for (let i = 0; i < s32.length; i++) expect(Math.abs(s8[i] - s32[i])).toBeLessThan(0.02 * s32[i] + 1e-3);
+    const d = q.detect(x);
+    expect(d.threshold).toBe(ae.threshold);
+    const agree = d.flags.filter((f, i) => f === ae.predict(x)[i]).length;
+    expect(agree).toBeGreaterThanOrEqual(195);
+    const back = loadModel(q.save()) as QuantizedModel;
+    expect(back.normalizer).toEqual(q.normalizer);
+    expect(back.threshold).toBe(q.threshold);
+    expect(back.thresholdMetric).toBe('mae');
+    expect(Array.from(back.predict(x))).toEqual(Array.from(d.flags));
+    expect(bits(back.reconstruct(x))).toEqual(bits(q.reconstruct(x)));
+    // calibrate on the int8 model itself
+    expect(back.calibrate(x, { quantile: 0.5 })).toBeCloseTo(quantile50(back.score(x)), 7);
+    for (const m of [ae, q, back]) m.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
   test('conv layers: an InputError naming the layer int8 does not cover', () => {
     const conv = new ConvAutoencoder({ inputShape: [1, 8, 8], filters: [4], kernelSize: 3, stride: 2, latentSize: 4, seed: 0 });
     expect(() => conv.quantize()).toThrow(InputError);
@@ -157,7 +196,7 @@ describe('bad input', () => {
     expect(liveTensors()).toBe(start);
     const q = ae.quantize();
     expect(() => q.reconstruct(randomArray(7, 1))).toThrow(ShapeError);
-    expect(() => q.score(x, { metric: 'mae' } as never)).toThrow(InputError);
+    expect(() => q.score(x, { metric: 'negElbo' })).toThrow(/metric must be one of mse, mae, euclidean/);
     expect(() => q.score(x, { metrc: 'mse' } as never)).toThrow(/did you mean 'metric'/);
     q.dispose();
     expect(() => q.encode(x)).toThrow(DisposedError);

@@ -2,7 +2,7 @@
 // per-row MSE, SIMD body vs scalar tail bits, finite differences (STYLE point 4) and BCE from
 // logits at ±300…±400 and where exp(−|z|) is tiny.
 import { describe, expect, test } from 'vitest';
-import { scratchCore, type Scratch } from './helpers/core.js';
+import { BUILDS, scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, randomArray } from './helpers/reference.js';
 import { centralDiff32, centralDiff64, worstRatio } from './helpers/gradcheck.js';
 
@@ -60,7 +60,7 @@ function sum64(p: ArrayLike<number>, t: ArrayLike<number>, f: (p: number, t: num
 }
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
-for (const build of ['strict', 'relaxed'] as const) {
+for (const build of BUILDS) {
   describe(`losses (${build} build)`, () => {
     test('value (summed, f64) and gradient vs float64 references, every size', async () => {
       const s = await scratchCore(build);

@@ -2,14 +2,12 @@
 // The host's Math is the reference here only; the library never calls it. Measured ULP bounds
 // (the figures quoted in math.ts) are asserted per function and build; special values exactly.
 import { describe, expect, test } from 'vitest';
-import { scratchCore, type Scratch } from './helpers/core.js';
+import { BUILDS, scratchCore, type Scratch } from './helpers/core.js';
 import { mulberry32 } from './helpers/reference.js';
 import { ulpError } from './helpers/gradcheck.js';
+import { ACTIVATIONS } from '../src/runtime/abi.js';
 
-const ACT_ELU = 3;
-const ACT_SIGMOID = 4;
-const ACT_TANH = 5;
-const ACT_SOFTPLUS = 6;
+const { elu: ACT_ELU, sigmoid: ACT_SIGMOID, tanh: ACT_TANH, softplus: ACT_SOFTPLUS } = ACTIVATIONS;
 
 const FLT_MAX = 3.4028234663852886e38;
 const FLT_MIN = 2 ** -126;
@@ -135,7 +133,7 @@ const cases: Case[] = [
   },
 ];
 
-for (const build of ['strict', 'relaxed'] as const) {
+for (const build of BUILDS) {
   describe(`math accuracy (${build} build)`, () => {
     for (const c of cases) {
       test(`${c.name}: ≤ ${c.maxUlp} ULP vs float64 over dense sweeps and special values`, async () => {
@@ -161,10 +159,16 @@ for (const build of ['strict', 'relaxed'] as const) {
 }
 
 describe('math special values and bits', () => {
-  const run = async (build: 'strict' | 'relaxed', k: Kernel, xs: number[]) => k(await scratchCore(build), new Float32Array(xs));
+  const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
+  /** k on xs in every build; the builds must agree bit for bit (math.ts uses no FMA). */
+  const run = async (k: Kernel, xs: number[]) => {
+    const [first, ...rest] = await Promise.all(BUILDS.map(async (b) => k(await scratchCore(b), new Float32Array(xs))));
+    for (const [i, y] of rest.entries()) expect(bitsOf(y), `${BUILDS[i + 1]} vs ${BUILDS[0]}`).toEqual(bitsOf(first));
+    return first;
+  };
 
   test('exp: exact special values', async () => {
-    const y = await run('strict', viaExp, [0, -0, Infinity, -Infinity, NaN, 1, 88.72283, 88.72284, -103.97207, -103.9721, -104, -1e30, 1e30]);
+    const y = await run(viaExp, [0, -0, Infinity, -Infinity, NaN, 1, 88.72283, 88.72284, -103.97207, -103.9721, -104, -1e30, 1e30]);
     expect(y[0]).toBe(1);
     expect(y[1]).toBe(1);
     expect(y[2]).toBe(Infinity);
@@ -181,7 +185,7 @@ describe('math special values and bits', () => {
   });
 
   test('log: exact special values', async () => {
-    const y = await run('strict', viaLog, [0, -0, -1, -Infinity, Infinity, NaN, 1, 2, DENORM_MIN, FLT_MAX]);
+    const y = await run(viaLog, [0, -0, -1, -Infinity, Infinity, NaN, 1, 2, DENORM_MIN, FLT_MAX]);
     expect(y[0]).toBe(-Infinity);
     expect(y[1]).toBe(-Infinity);
     expect(y[2]).toBeNaN();
@@ -196,10 +200,10 @@ describe('math special values and bits', () => {
 
   test('tanh and sigmoid: exact limits, signed zeros, no NaN for huge inputs', async () => {
     const xs = [0, -0, Infinity, -Infinity, 9.02, -9.02, 400, -400, 1e-40, -1e-40];
-    const t = await run('strict', viaAct(ACT_TANH), xs);
+    const t = await run(viaAct(ACT_TANH), xs);
     expect(Array.from(t)).toEqual([0, -0, 1, -1, 1, -1, 1, -1, Math.fround(1e-40), Math.fround(-1e-40)]);
     expect(Object.is(t[1], -0)).toBe(true);
-    const s = await run('strict', viaAct(ACT_SIGMOID), xs);
+    const s = await run(viaAct(ACT_SIGMOID), xs);
     expect(Array.from(s.subarray(0, 4))).toEqual([0.5, 0.5, 1, 0]);
     expect(Array.from(s.subarray(6, 10))).toEqual([1, 0, 0.5, 0.5]);
     expect(ulpError(s[4], sigmoid64(Math.fround(9.02)))).toBeLessThanOrEqual(2.5);
@@ -207,8 +211,8 @@ describe('math special values and bits', () => {
   });
 
   // The same inputs through every position: each value once in a SIMD body (n % 4 == 0) and once
-  // alone (n = 1: the scalar tail), and through both builds (math.ts uses no FMA, so the relaxed
-  // build must give the strict build's bits too).
+  // alone (n = 1: the scalar tail), and through every build (math.ts uses no FMA, so the relaxed
+  // and debug builds must give the strict build's bits too).
   const positionInputs = () => {
     const r = mulberry32(11);
     const xs = [0, -0, 1, -1, 88.72, -88.72, -103.9, -104, 1e-45, 1e-30, 3e38, 0.5493, 9.01, 20, 400, -400];
@@ -223,18 +227,16 @@ describe('math special values and bits', () => {
     ['expm1 (elu)', viaAct(ACT_ELU, 1)],
     ['softplus', viaAct(ACT_SOFTPLUS)],
   ];
-  const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
   for (const [name, k] of kernels) {
-    test(`${name}: same bits in the SIMD body, the scalar tail and both builds`, async () => {
+    test(`${name}: same bits in the SIMD body, the scalar tail and every build`, async () => {
       const x = positionInputs();
       const xl = Float32Array.from(x, Math.abs); // log: positive inputs
       const input = name === 'log' ? xl : x;
       const strict = await scratchCore('strict');
-      const relaxed = await scratchCore('relaxed');
       const body = bitsOf(k(strict, input));
       const tail = Array.from(input, (v) => bitsOf(k(strict, new Float32Array([v])))[0]);
       expect(tail, `${name}: tail vs body`).toEqual(body);
-      expect(bitsOf(k(relaxed, input)), `${name}: relaxed vs strict`).toEqual(body);
+      for (const build of BUILDS) expect(bitsOf(k(await scratchCore(build), input)), `${name}: ${build} vs strict`).toEqual(body);
     });
   }
 });

@@ -269,9 +269,27 @@ describe('readSafetensors rejects each malformed file with a FormatError that sa
 
   test('empty header, or one that does not start with {', () => {
     formatError(() => readSafetensors(file('')), /header \(bytes 8\.\.8\) is empty/);
-    formatError(() => readSafetensors(file(' {}')), /starts with byte 0x20; expected a JSON object starting with '\{'/);
-    formatError(() => readSafetensors(file('[{}]')), /starts with byte 0x5b/);
+    formatError(() => readSafetensors(file('[{}]')), /starts with byte 0x5b; expected a JSON object starting with '\{'/);
     formatError(() => readSafetensors(file('\ufeff{}')), /starts with byte 0xef/); // a UTF-8 BOM
+    formatError(() => readSafetensors(file(' \t\r\n')), /is only whitespace/);
+    // anything but the four JSON whitespace bytes in front is refused: NUL, form feed, vertical tab, NBSP
+    formatError(() => readSafetensors(file('\0{}')), /starts with byte 0x00/);
+    formatError(() => readSafetensors(file('\f{}')), /starts with byte 0x0c/);
+    formatError(() => readSafetensors(file('\v{}')), /starts with byte 0x0b/);
+    formatError(() => readSafetensors(file(' \u00a0{}')), /starts with byte 0xc2/);
+  });
+
+  test('JSON whitespace (space, tab, CR, LF) around the header object is accepted, as the reference reader does', () => {
+    const w = `{"w":${t('F32', [1], [0, 4])}}`;
+    const data = new Uint8Array(new Float32Array([1.5]).buffer);
+    for (const pad of [' ', '\t', '\r', '\n', '\t\n \r  ']) {
+      for (const h of [pad + w, w + pad, pad + w + pad]) {
+        const f = readSafetensors(file(h, data));
+        expect(toFloat32(f.tensors.get('w')!, 'w')).toEqual(new Float32Array([1.5]));
+      }
+    }
+    // the issue's case: an empty header padded at the front to its length
+    expect(readSafetensors(file('\t\n{}')).tensors.size).toBe(0);
   });
 
   test('header not valid UTF-8', () => {

@@ -2,12 +2,13 @@
 // inside the package), and Miniflare from this Node test. The worker imports the package and its
 // `.wasm` as modules (compiling from bytes is forbidden there: the test checks that it is), loads
 // a model file saved here in Node, and returns codes and reconstructions: bit-identical to Node's.
-// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun, and
-// infers with the model's int8 quantization (a second model file): Node's bits again.
+// It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun; and a
+// calibrated, normalized detector saved in Node gives Node's scores and flags bit for bit; and
+// the saved model's int8 quantization (a third file) gives Node's codes and reconstructions.
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lib from '../src/index.js';
 import { bins, installRuntimes, toolsDir } from '../scripts/install-runtimes.mjs';
-import { hashRun, inferRun } from './runtimes/fixtures/hash-run.mjs';
+import { detectorModel, detectRun, hashRun, inferRun } from './runtimes/fixtures/hash-run.mjs';
 import { packedApp, run } from './runtimes/package.js';
 import { bundleWorker, type WorkerBundle } from './runtimes/workers.js';
 
@@ -15,6 +16,7 @@ type HashResult = Awaited<ReturnType<typeof hashRun>>;
 interface WorkerResult {
   train: HashResult;
   infer: ReturnType<typeof inferRun>;
+  detect: ReturnType<typeof detectRun>;
   int8: ReturnType<typeof inferRun>;
   bytesRefused: string | null;
 }
@@ -22,6 +24,7 @@ interface WorkerResult {
 let bundle: WorkerBundle;
 let node: HashResult;
 let nodeInfer: ReturnType<typeof inferRun>;
+let nodeDetect: ReturnType<typeof detectRun>;
 /** int8 (docs/int8.md): the trained model quantized here, and what Node infers with its file. */
 let nodeInt8: ReturnType<typeof inferRun>;
 
@@ -30,11 +33,13 @@ beforeAll(async () => {
   const { model, ...rest } = await hashRun(lib, undefined, true);
   node = rest;
   nodeInfer = inferRun(lib, model!);
+  const detector = await detectorModel(lib);
+  nodeDetect = detectRun(lib, detector);
   const f32 = lib.loadModel(model!) as lib.Autoencoder;
   const int8 = f32.quantize().save();
   f32.dispose();
   nodeInt8 = inferRun(lib, int8);
-  bundle = await bundleWorker(app.dir, 'worker-dist', model!, int8);
+  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector, int8);
 }, 600_000);
 
 function checkWorker(got: WorkerResult, trained = true) {
@@ -42,6 +47,11 @@ function checkWorker(got: WorkerResult, trained = true) {
   expect(got.infer.codes).toHaveLength(32 * 4);
   expect(got.infer.reconstructions).toHaveLength(32 * 16);
   expect(got.infer).toEqual(nodeInfer);
+  // the detector file: normalizer and threshold travel in it; some rows are flagged, not all
+  expect(nodeDetect.metric).toBe('mae');
+  expect(nodeDetect.flags.filter((f) => f === 1).length).toBeGreaterThan(0);
+  expect(nodeDetect.flags.filter((f) => f === 1).length).toBeLessThan(nodeDetect.flags.length / 5);
+  expect(got.detect).toEqual(nodeDetect);
   if (trained) expect(got.train).toEqual(node);
   // int8: the quantized model's file, loaded in the Worker, gives Node's bits
   expect(got.int8.codes).toHaveLength(32 * 4);
@@ -50,7 +60,7 @@ function checkWorker(got: WorkerResult, trained = true) {
 }
 
 describe('workerd', () => {
-  test('`workerd test`: the saved model gives Node’s codes and reconstructions bit for bit', async () => {
+  test('`workerd test`: the saved model gives Node’s codes and reconstructions, the saved detector Node’s scores and flags, bit for bit', async () => {
     const r = await run(bins.workerd, ['test', '--experimental', 'config.capnp'], { cwd: bundle.dir, timeoutMs: 90_000 });
     const out = r.stdout + '\n' + r.stderr;
     const line = out.split('\n').find((l) => l.includes('LATENT_RESULT '));
@@ -72,6 +82,7 @@ describe('Miniflare', () => {
         { type: 'ESModule', path: bundle.worker },
         { type: 'CompiledWasm', path: bundle.wasm },
         { type: 'Data', path: bundle.model },
+        { type: 'Data', path: bundle.detector },
         { type: 'Data', path: bundle.int8Model },
       ],
       modulesRoot: bundle.dir,
@@ -88,7 +99,7 @@ describe('Miniflare', () => {
     }
   }
 
-  test('inference, no compatibility flags: the saved model gives Node’s codes and reconstructions bit for bit', async () => {
+  test('inference, no compatibility flags: the saved model gives Node’s codes and reconstructions, the detector Node’s scores and flags, bit for bit', async () => {
     const got = await fetchWorker('?train=0', []);
     expect(got.train).toBeNull();
     checkWorker(got, false);

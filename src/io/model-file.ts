@@ -4,6 +4,8 @@ import type { Optimizer } from '../nn/optimizers.js';
 import type { Arena } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import { VERSION } from '../version.js';
+import type { Normalizer, NormalizeKind } from '../models/normalizer.js';
+import type { ScoreMetric } from '../models/detector.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
 
 /**
@@ -25,8 +27,19 @@ export interface SavableModel {
   readonly arena: Arena;
   readonly optimizer: Optimizer;
   readonly rng: Rng;
+  readonly inputSize: number;
+  readonly normalizer: Normalizer | null;
+  readonly threshold: number | undefined;
+  readonly thresholdMetric: ScoreMetric | undefined;
+  readonly scoreMetrics: readonly ScoreMetric[];
   params(): Param[];
+  setNormalizer(n: Normalizer): void;
+  setThreshold(t: number | undefined, metric: ScoreMetric): void;
 }
+
+/** The normalizer's tensors in a model file: x' = (x − shift) / scale, F32 [inputSize] each. */
+const SHIFT = 'normalizer.shift';
+const SCALE = 'normalizer.scale';
 
 export interface SaveOptions {
   /** Include the optimizer state (moments, step) and the RNG state. Default false. */
@@ -46,6 +59,7 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
   if (typeof options !== 'object' || options === null) throw new InputError('save options must be an object');
   const tensors: TensorToWrite[] = model.params().map((p) => ({ name: p.name, shape: [...p.shape], data: model.arena.read(p.value) }));
   const metadata = modelMetadata(model.kind, model.config);
+  addDetectorState(model, tensors, metadata);
   if (options.optimizer) {
     const opt = model.optimizer;
     const slots = SLOTS[opt.config.type];
@@ -64,6 +78,20 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
 /** The `__metadata__` of every model file: format, versions, the model's kind and config (JSON). */
 export function modelMetadata(kind: string, config: object): Record<string, string> {
   return { format: FORMAT, formatVersion: String(FORMAT_VERSION), libraryVersion: VERSION, kind, config: JSON.stringify(config) };
+}
+
+/** What a model file keeps of a detector besides the weights (every model, the int8 one too). */
+export type DetectorState = Pick<SavableModel, 'config' | 'inputSize' | 'normalizer' | 'threshold' | 'thresholdMetric' | 'scoreMetrics'>;
+
+/** Adds the normalizer's tensors and the threshold's metadata of `model`, when it has them. */
+export function addDetectorState(model: DetectorState, tensors: TensorToWrite[], metadata: Record<string, string>): void {
+  const norm = model.normalizer;
+  if (norm) tensors.push({ name: SHIFT, shape: [norm.shift.length], data: norm.shift }, { name: SCALE, shape: [norm.scale.length], data: norm.scale });
+  if (model.threshold !== undefined) {
+    // String(number) is the shortest text that parses back to the same double
+    metadata.threshold = String(model.threshold);
+    metadata.thresholdMetric = model.thresholdMetric!;
+  }
 }
 
 /** Parses a file written by saveModel: its kind and config, checked. */
@@ -132,17 +160,59 @@ export function loadTensorsInto(model: SavableModel, file: SafetensorsFile): voi
     if (!/^[0-9a-f]{64}$/.test(meta.rngState ?? '')) throw new FormatError('__metadata__.rngState must be 64 hex digits');
     rngState = Uint32Array.from({ length: 8 }, (_, i) => parseInt(meta.rngState.slice(i * 8, i * 8 + 8), 16));
   }
+  const normalizer = readNormalizer(model, file, expected);
+  const threshold = readThreshold(model, meta);
   const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
   if (extra.length) {
     throw new FormatError(`the file holds tensors this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   }
   for (const [t, values] of staged) model.arena.write(t, values);
+  if (normalizer) model.setNormalizer(normalizer);
+  if (threshold) model.setThreshold(threshold.value, threshold.metric);
   if (rngState) {
     model.optimizer.step = step;
     const lr = Number(meta.learningRate);
     if (Number.isFinite(lr) && lr >= 0) model.optimizer.learningRate = lr;
     model.rng.setState(rngState);
   }
+}
+
+/** The file's normalizer tensors, checked (both or neither; the model's width; finite; scale > 0). */
+export function readNormalizer(model: DetectorState, file: SafetensorsFile, expected: Set<string>): Normalizer | null {
+  const kind = (model.config as { normalize?: NormalizeKind }).normalize;
+  const shift = file.tensors.get(SHIFT);
+  const scale = file.tensors.get(SCALE);
+  if (!shift && !scale) {
+    if (kind === 'fixed') throw new FormatError(`the config says normalize 'fixed' but the file has no '${SHIFT}' and '${SCALE}' tensors`);
+    return null;
+  }
+  if (!shift || !scale) throw new FormatError(`the file has '${shift ? SHIFT : SCALE}' without '${shift ? SCALE : SHIFT}'; a normalizer needs both`);
+  if (!kind) throw new FormatError(`the file has normalizer tensors but its config has no normalize kind`);
+  const w = model.inputSize;
+  const read = (name: string, entry: NonNullable<typeof shift>) => {
+    if (entry.shape.length !== 1 || entry.shape[0] !== w) throw new FormatError(`tensor '${name}' has shape [${entry.shape.join(', ')}]; the model needs [${w}]`);
+    const v = toFloat32(entry, name);
+    for (let i = 0; i < w; i++) {
+      if (!Number.isFinite(v[i]) || (name === SCALE && !(v[i] > 0))) {
+        throw new FormatError(`tensor '${name}' holds ${v[i]} at index ${i}; expected ${name === SCALE ? 'a positive scale' : 'finite values'}`);
+      }
+    }
+    expected.add(name);
+    return v;
+  };
+  return { type: kind, shift: read(SHIFT, shift), scale: read(SCALE, scale) };
+}
+
+/** The threshold in the metadata (and the score it applies to), checked. */
+export function readThreshold(model: DetectorState, meta: Record<string, string>): { value: number; metric: ScoreMetric } | null {
+  if (meta.threshold === undefined) return null;
+  const value = Number(meta.threshold);
+  if (meta.threshold.trim() === '' || !Number.isFinite(value)) throw new FormatError(`__metadata__.threshold must be a finite number; got '${meta.threshold}'`);
+  const metric = meta.thresholdMetric as ScoreMetric;
+  if (!model.scoreMetrics.includes(metric)) {
+    throw new FormatError(`__metadata__.thresholdMetric must be one of ${model.scoreMetrics.join(', ')}; got '${meta.thresholdMetric}'`);
+  }
+  return { value, metric };
 }
 
 /** Loads PyTorch-named weights (no metadata needed) into a model built from the given config. */

@@ -94,9 +94,14 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       `safetensors header length is ${headerLen} (header bytes 8..${dataStart}) but the file is only ${fileSize} bytes`,
     );
   }
-  if (headerLen === 0 || bytes[8] !== 0x7b) {
-    const got = headerLen === 0 ? 'is empty' : `starts with byte 0x${bytes[8].toString(16).padStart(2, '0')}`;
-    throw new FormatError(`safetensors header (bytes 8..${dataStart}) ${got}; expected a JSON object starting with '{'`);
+  // Writers may pad the header with JSON whitespace at the front (to align the data section) as
+  // well as at the end, and the reference reader accepts both; JSON.parse allows exactly these
+  // four bytes around the value and nothing else (no NUL, no BOM).
+  let first = 8;
+  while (first < dataStart && isJsonSpace(bytes[first])) first++;
+  if (first === dataStart || bytes[first] !== 0x7b) {
+    const got = headerLen === 0 ? 'is empty' : first === dataStart ? 'is only whitespace' : `starts with byte 0x${bytes[first].toString(16).padStart(2, '0')}`;
+    throw new FormatError(`safetensors header (bytes 8..${dataStart}) ${got}; expected a JSON object starting with '{' (after optional space, tab, CR, LF)`);
   }
 
   let text: string;
@@ -360,6 +365,11 @@ function readMetadata(value: unknown): Record<string, string> {
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+/** JSON whitespace (RFC 8259 §2): space, tab, LF, CR. */
+function isJsonSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
 /**

@@ -8,6 +8,7 @@ import { Sequential, type LayerSpec, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
 import type { InferenceLayers } from './quantized.js';
+import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
   activationSpec, checkLayers, dense, lastActivation, lastDense, resolveLoss, widths,
   type Activation, type LayersDescription, type LossName,
@@ -64,6 +65,8 @@ export interface AutoencoderConfig {
   noise?: NoiseConfig;
   /** Sparse: a penalty on the code added to the loss (reported as `penalty`). */
   sparsity?: SparsityConfig;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
 }
 
 /** The config with every default filled in: JSON, enough to rebuild the model. */
@@ -78,6 +81,7 @@ export interface ResolvedAutoencoderConfig {
   init: InitName;
   noise?: ResolvedNoise;
   sparsity?: SparsityConfig;
+  normalize?: NormalizeKind;
 }
 
 /**
@@ -100,7 +104,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig> {
   private colGrad: Tensor | null = null;
 
   constructor(config: AutoencoderConfig) {
-    super(resolveAutoencoderConfig(config));
+    super(resolveAutoencoderConfig(config), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : c.loss;
     this.metricNames = c.sparsity ? ['reconstruction', 'penalty'] : [];

@@ -1,5 +1,5 @@
 import { DisposedError, InputError, TrainingError } from '../errors.js';
-import { toRows, type Matrix, type Rows } from '../data.js';
+import { checkNumber, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
 import { Kernels } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
@@ -9,6 +9,8 @@ import { quantizeModel, type InferenceLayers, type QuantizedModel, type Quantize
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
 import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
+import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
+import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -16,6 +18,8 @@ export interface BaseConfig {
   latentSize: number;
   optimizer: ResolvedOptimizer;
   seed: number;
+  /** Absent for no normalization (files written before normalization had none either). */
+  normalize?: NormalizeKind;
 }
 
 /** Rows processed per call of the layers during inference. */
@@ -44,11 +48,20 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   /** Staging for inference chunks: rows × max(inputSize, latentSize). */
   protected staging: Tensor | null = null;
   protected perRow: Tensor | null = null;
+  /** The scores a model offers (the VAE adds 'negElbo'). */
+  readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean'];
   private opt: Optimizer | null = null;
   private disposed = false;
   private training = false;
+  private norm: Normalizer | null = null;
+  private thresholdValue: number | undefined;
+  private thresholdMetricValue: ScoreMetric | undefined;
 
-  constructor(config: C) {
+  /** `normalize` is the user's option (see NormalizeOption); its kind goes into the config. */
+  constructor(config: C, normalize?: unknown) {
+    const n = resolveNormalize(normalize, config.inputSize);
+    if (n.kind) config.normalize = n.kind;
+    this.norm = n.normalizer;
     this.config = config;
     this.arena = sharedArena();
     this.k = new Kernels(this.arena);
@@ -99,25 +112,127 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   decode(z: Matrix): Float32Array {
     this.alive();
     const data = toRows(z, this.latentSize, 'z');
-    return this.map(data, this.inputSize, (zb, rows) => this.decoderNet.forward(zb, rows, false));
+    return this.toInputUnits(this.map(data, this.inputSize, (zb, rows) => this.decoderNet.forward(zb, rows, false), false));
   }
 
-  /** The model's deterministic reconstruction of x, rows × inputSize. */
+  /** The model's deterministic reconstruction of x, rows × inputSize, in x's units. */
   reconstruct(x: Matrix): Float32Array {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, this.inputSize, (xb, rows) => this.reconstructRows(xb, rows));
+    return this.toInputUnits(this.map(data, this.inputSize, (xb, rows) => this.reconstructRows(xb, rows)));
   }
 
-  /** Per-row anomaly score: the mean squared error of each row's reconstruction. */
+  /** Per-row anomaly score: the mean squared error of each row's reconstruction (normalized
+   *  units when the model normalizes); the same as score(x). */
   reconstructionError(x: Matrix): Float32Array {
+    return this.score(x);
+  }
+
+  // ---- normalization (normalizer.ts) ----
+
+  /** The fitted normalizer, x' = (x − shift) / scale per feature, or null (none, or not fitted yet). */
+  get normalizer(): Normalizer | null {
+    return this.norm;
+  }
+
+  /** Fits the normalizer ('standard' or 'minmax') on rows x; fit does it at its first call. */
+  fitNormalizer(x: Matrix): Normalizer {
+    this.alive();
+    const fitter = this.normalizerFitter(true)!;
+    const data = toRows(x, this.inputSize, 'x');
+    fitter.add(data.data, data.rows);
+    return this.setNormalizer(fitter.finish());
+  }
+
+  /** A fitter for the normalizer when it is to be fitted: always when `explicit`, else (fit) only
+   *  when it has not been fitted yet. Null when there is nothing to fit. */
+  normalizerFitter(explicit = false): NormalizerFitter | null {
+    const kind = this.config.normalize;
+    if (kind !== 'standard' && kind !== 'minmax') {
+      if (explicit) throw new InputError(`fitNormalizer needs a model with normalize 'standard' or 'minmax'; this one has ${kind === 'fixed' ? 'fixed statistics' : "'none'"}`);
+      return null;
+    }
+    return explicit || !this.norm ? new NormalizerFitter(kind, this.inputSize) : null;
+  }
+
+  setNormalizer(n: Normalizer): Normalizer {
+    this.norm = n;
+    return n;
+  }
+
+  /** Normalizes `rows` rows staged in x, in place (every batch passes here after staging). */
+  prepareBatch(x: Tensor, rows: number): void {
+    if (this.config.normalize === undefined) return;
+    if (!this.norm) {
+      throw new InputError(this.config.normalize === 'fixed'
+        ? "normalize is 'fixed' but the model has no statistics: give normalize: { mean, std } or { min, max }"
+        : `the ${this.config.normalize} normalizer is not fitted yet: call fit(x) or fitNormalizer(x) first`);
+    }
+    normalizeRows(this.arena.f32(x), rows, this.norm);
+  }
+
+  // ---- detection (detector.ts) ----
+
+  /** The threshold calibrate set (or one assigned), used by predict and detect. */
+  get threshold(): number | undefined {
+    return this.thresholdValue;
+  }
+
+  set threshold(t: number | undefined) {
+    this.setThreshold(t === undefined ? undefined : checkNumber(t, 'threshold'), this.thresholdMetricValue ?? 'mse');
+  }
+
+  /** The score the threshold applies to. */
+  get thresholdMetric(): ScoreMetric | undefined {
+    return this.thresholdMetricValue;
+  }
+
+  setThreshold(t: number | undefined, metric: ScoreMetric): void {
+    this.thresholdValue = t;
+    this.thresholdMetricValue = t === undefined ? undefined : metric;
+  }
+
+  /** Per-row anomaly scores (see ScoreMetric); default 'mse'. */
+  score(x: Matrix, options?: ScoreOptions): Float32Array {
+    this.alive();
+    const metric = checkScoreOptions(options, this.scoreMetrics);
+    const data = toRows(x, this.inputSize, 'x');
+    this.beginEval?.();
+    return this.map(data, 1, (xb, rows) => this.scoreRows(xb, rows, metric));
+  }
+
+  /** Sets model.threshold from the scores of rows x (mostly normal) by a rule; returns it. */
+  calibrate(x: Matrix, rule: CalibrationRule): number {
+    this.alive();
+    const r = checkRule(rule, this.scoreMetrics);
+    const t = r.threshold(this.score(x, { metric: r.metric }));
+    this.setThreshold(t, r.metric);
+    return t;
+  }
+
+  /** Scores, flags (1 = anomaly: score > threshold) and the threshold; needs calibrate first. */
+  detect(x: Matrix): Detection {
+    this.alive();
+    const threshold = this.thresholdValue;
+    if (threshold === undefined) {
+      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or set model.threshold) before predict or detect');
+    }
+    const scores = this.score(x, { metric: this.thresholdMetricValue });
+    return { scores, flags: flagsOf(scores, threshold), threshold };
+  }
+
+  /** 1 for each row flagged as an anomaly, else 0; needs calibrate first. */
+  predict(x: Matrix): Uint8Array {
+    return this.detect(x).flags;
+  }
+
+  /** |x − reconstruct(x)| per value, rows × inputSize, in x's units: which features are off. */
+  featureErrors(x: Matrix): Float32Array {
     this.alive();
     const data = toRows(x, this.inputSize, 'x');
-    return this.map(data, 1, (xb, rows) => {
-      const y = this.reconstructRows(xb, rows);
-      this.k.rowMse(y, xb, this.perRow!, rows, this.inputSize);
-      return this.perRow!;
-    });
+    const out = this.reconstruct(data.data);
+    for (let i = 0; i < out.length; i++) out[i] = Math.abs(data.data[i] - out[i]);
+    return out;
   }
 
   /**
@@ -151,10 +266,12 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
    * The int8 model of this one (docs/int8.md): int8 weights with one scale per output channel,
    * activations quantized per row ('dynamic', the default) or with scales from `calibration`
    * rows ('static'). Dense and dropout layers; other layers throw an InputError naming them.
+   * The normalizer and the threshold (unless on 'negElbo') come along.
    */
   quantize(options?: QuantizeOptions): QuantizedModel {
     this.alive();
-    return quantizeModel(this.kind, this.inferenceLayers(), this.inputSize, this.latentSize, options);
+    const detector = { normalize: this.config.normalize, normalizer: this.normalizer, threshold: this.threshold, thresholdMetric: this.thresholdMetric };
+    return quantizeModel(this.kind, this.inferenceLayers(), this.inputSize, this.latentSize, detector, options);
   }
 
   /** Frees the model's memory. Any later call throws DisposedError. */
@@ -209,6 +326,9 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
     return this.computeLoss(x, rows);
   }
 
+  /** Called before a pass of evaluation (a VAE restarts its evaluation noise). */
+  beginEval?(): void;
+
   // ---- what a model supplies ----
 
   /** The layers inference runs through: x → code (encode), then code → output (decode). */
@@ -227,26 +347,41 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   protected abstract releaseModelBuffers(): void;
   protected abstract disposeLayers(): void;
 
+  /** Per-row scores of `rows` staged (normalized) rows into perRow. The VAE adds 'negElbo'. */
+  protected scoreRows(x: Tensor, rows: number, metric: ScoreMetric): Tensor {
+    const y = this.reconstructRows(x, rows);
+    if (metric === 'mse') this.k.rowMse(y, x, this.perRow!, rows, this.inputSize);
+    else rowErrors(metric as 'mae' | 'euclidean', this.arena.f32(y), this.arena.f32(x), this.arena.f32(this.perRow!), rows, this.inputSize);
+    return this.perRow!;
+  }
+
   // ---- shared internals ----
 
-  /** Stages x into linear memory chunk by chunk and calls fn on each. */
-  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void): void {
+  /** Stages x into linear memory chunk by chunk (normalized when `inputs`) and calls fn on each. */
+  protected chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, inputs = true): void {
     const chunk = Math.min(data.rows, Math.max(this.capacity, INFER_ROWS));
     this.reserve(chunk);
     for (let start = 0; start < data.rows; start += chunk) {
       const rows = Math.min(chunk, data.rows - start);
       stage(this.arena, this.staging!, data, null, start, rows);
+      if (inputs) this.prepareBatch(this.staging!, rows);
       fn(this.staging!, rows, start);
     }
   }
 
   /** Runs `run` on every chunk and copies `outWidth` values per row of its result out. */
-  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number) => Tensor): Float32Array {
+  protected map(data: Rows, outWidth: number, run: (xb: Tensor, rows: number) => Tensor, inputs = true): Float32Array {
     const out = new Float32Array(data.rows * outWidth);
     this.chunks(data, (xb, rows, start) => {
       out.set(this.arena.f32(run(xb, rows)).subarray(0, rows * outWidth), start * outWidth);
-    });
+    }, inputs);
     return out;
+  }
+
+  /** Model outputs in input space (normalized units) mapped back to the input's units, in place. */
+  private toInputUnits(y: Float32Array): Float32Array {
+    if (this.norm) denormalizeRows(y, this.norm);
+    return y;
   }
 
   protected alive(): void {

@@ -1,11 +1,11 @@
 import { checkInt } from '../data.js';
 import { InputError, ShapeError } from '../errors.js';
-import { ACTIVATIONS, type ActivationName } from '../runtime/kernels.js';
 import type { InitName } from '../nn/init.js';
 import type { LayerSpec } from '../nn/layers.js';
 import type { OptimizerConfig, OptimizerName } from '../nn/optimizers.js';
 import { Autoencoder, type AutoencoderConfig } from './autoencoder.js';
-import type { Activation, LayersDescription, LossName } from './spec.js';
+import { activationSpec, type Activation, type LayersDescription, type LossName } from './spec.js';
+import type { NormalizeOption } from './normalizer.js';
 
 export interface ConvAutoencoderConfig {
   /** Per-sample shape [channels, height, width]; rows are these samples flattened (C·H·W). */
@@ -30,6 +30,8 @@ export interface ConvAutoencoderConfig {
   optimizer?: OptimizerConfig | OptimizerName;
   seed?: number;
   init?: InitName;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
   /** A resolved layers description (what a model file stores); replaces filters/kernelSize/... */
   layers?: { encoder: LayerSpec[]; decoder: LayerSpec[] };
 }
@@ -56,19 +58,6 @@ export class ConvAutoencoder extends Autoencoder {
   }
 }
 
-function act(a: Activation): { activation: ActivationName; alpha?: number } {
-  if (typeof a === 'object' && a !== null) return { activation: a.type, alpha: a.alpha };
-  return { activation: a };
-}
-
-function checkActivation(a: unknown, what: string): Activation {
-  const name = typeof a === 'object' && a !== null ? (a as { type: unknown }).type : a;
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
-    throw new InputError(`${what} must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
-  }
-  return a as Activation;
-}
-
 /** The ConvAutoencoder options resolved into a layers description and defaults. */
 export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderConfig {
   if (typeof config !== 'object' || config === null) throw new InputError('the ConvAutoencoder config must be an object');
@@ -80,7 +69,7 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
   const inputSize = c * h * w;
   const latentSize = checkInt(config.latentSize, 'latentSize', 1);
   // everything else is the Autoencoder's to validate
-  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init };
+  const common = { inputShape: [c, h, w], inputSize, latentSize, optimizer: config.optimizer, seed: config.seed, init: config.init, normalize: config.normalize };
   if (config.layers !== undefined) {
     const l = config.layers as { encoder?: unknown; decoder?: unknown };
     if (typeof l !== 'object' || l === null) throw new InputError('layers must be { encoder: [...], decoder: [...] }');
@@ -93,9 +82,9 @@ export function resolveConvConfig(config: ConvAutoencoderConfig): AutoencoderCon
   const k = checkInt(config.kernelSize ?? 3, 'kernelSize', 1);
   const s = checkInt(config.stride ?? 2, 'stride', 1);
   const p = checkInt(config.padding ?? Math.floor(k / 2), 'padding', 0);
-  const hidden = act(checkActivation(config.activation ?? 'relu', 'activation'));
-  const latent = act(checkActivation(config.latentActivation ?? 'linear', 'latentActivation'));
-  const output = act(checkActivation(config.outputActivation ?? 'sigmoid', 'outputActivation'));
+  const hidden = activationSpec(config.activation ?? 'relu', 'activation');
+  const latent = activationSpec(config.latentActivation ?? 'linear', 'latentActivation');
+  const output = activationSpec(config.outputActivation ?? 'sigmoid', 'outputActivation');
 
   // spatial sizes after each conv: n → ⌊(n + 2p − k)/s⌋ + 1
   const sizes: [number, number][] = [[h, w]];

@@ -8,7 +8,9 @@ import type { Arena, Tensor } from '../runtime/memory.js';
 import { Dense, type Layer } from '../nn/layers.js';
 import { Dropout } from '../nn/dropout.js';
 import { stage } from '../train/fit.js';
-import { modelMetadata } from '../io/model-file.js';
+import { addDetectorState, modelMetadata, readNormalizer, readThreshold, type DetectorState } from '../io/model-file.js';
+import { denormalizeRows, normalizeRows, type NormalizeKind, type Normalizer } from './normalizer.js';
+import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 import { writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
 
 /**
@@ -48,6 +50,17 @@ export interface QuantizedConfig {
   /** x → code (the VAE's ends with its μ head), then code → reconstruction. */
   encoder: QuantizedLayerConfig[];
   decoder: QuantizedLayerConfig[];
+  /** The source model's normalizer kind, when it normalizes (its statistics: the file's
+   *  `normalizer.shift` / `normalizer.scale` tensors, as the f32 model's). */
+  normalize?: NormalizeKind;
+}
+
+/** What a quantized model takes over from its f32 model besides the weights. */
+export interface DetectorSource {
+  normalize?: NormalizeKind;
+  normalizer: Normalizer | null;
+  threshold: number | undefined;
+  thresholdMetric: ScoreMetric | undefined;
 }
 
 /** The layers an f32 model runs at inference: the encoder's up to the code, then the decoder's. */
@@ -71,7 +84,9 @@ const QMAX = 127;
 /** Rows per chunk of inference (as the f32 models). */
 const INFER_ROWS = 256;
 const QUANTIZE_KEYS = ['calibration', 'activations'] as const;
-const METRICS = ['mse'] as const;
+/** Scores of a quantized model: those of the Autoencoder family ('negElbo' needs the VAE's logvar
+ *  head, which int8 inference leaves out). */
+const SCORE_METRICS: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean'];
 
 /** Ties-to-even rounding, as f32.nearest does. */
 function nearestEven(v: number): number {
@@ -181,9 +196,10 @@ class QuantizedDense {
  * scale per output channel, exact i32 sums, f32 bias and activation: the same bits on every
  * engine and in both builds (assembly/int8.ts).
  */
-export class QuantizedModel {
+export class QuantizedModel implements DetectorState {
   readonly kind = 'quantized';
   readonly config: QuantizedConfig;
+  readonly scoreMetrics = SCORE_METRICS;
   readonly arena: Arena;
   private readonly k: Kernels;
   private readonly encoder: QuantizedDense[] = [];
@@ -192,6 +208,9 @@ export class QuantizedModel {
   private perRow: Tensor | null = null;
   private capacity = 0;
   private disposed = false;
+  private norm: Normalizer | null = null;
+  private thresholdValue: number | undefined;
+  private thresholdMetricValue: ScoreMetric | undefined;
 
   /** Built by quantizeModel and loadModel; `weights` holds each layer's tensors by name. */
   constructor(config: QuantizedConfig, weights: Map<string, LayerWeights>) {
@@ -211,6 +230,29 @@ export class QuantizedModel {
     return this.config.inputSize;
   }
 
+  /** The f32 model's normalizer, x' = (x − shift) / scale per feature, or null. */
+  get normalizer(): Normalizer | null {
+    return this.norm;
+  }
+
+  setNormalizer(n: Normalizer): void {
+    this.norm = n;
+  }
+
+  /** The threshold predict and detect use (the f32 model's when it had one, or calibrate's). */
+  get threshold(): number | undefined {
+    return this.thresholdValue;
+  }
+
+  get thresholdMetric(): ScoreMetric | undefined {
+    return this.thresholdMetricValue;
+  }
+
+  setThreshold(t: number | undefined, metric: ScoreMetric): void {
+    this.thresholdValue = t;
+    this.thresholdMetricValue = t === undefined ? undefined : metric;
+  }
+
   get latentSize(): number {
     return this.config.latentSize;
   }
@@ -221,35 +263,59 @@ export class QuantizedModel {
     return this.map(toRows(x, this.inputSize, 'x'), this.latentSize, (xb, rows) => run(this.encoder, xb, rows));
   }
 
-  /** Decoded rows (rows × inputSize) from codes z (rows × latentSize). */
+  /** Decoded rows (rows × inputSize, in the input's units) from codes z (rows × latentSize). */
   decode(z: Matrix): Float32Array {
     this.alive();
-    return this.map(toRows(z, this.latentSize, 'z'), this.inputSize, (zb, rows) => run(this.decoder, zb, rows));
+    return this.toInputUnits(this.map(toRows(z, this.latentSize, 'z'), this.inputSize, (zb, rows) => run(this.decoder, zb, rows), false));
   }
 
-  /** decode(encode(x)), rows × inputSize. */
+  /** decode(encode(x)), rows × inputSize, in x's units. */
   reconstruct(x: Matrix): Float32Array {
     this.alive();
-    return this.map(toRows(x, this.inputSize, 'x'), this.inputSize, (xb, rows) => this.reconstructRows(xb, rows));
+    return this.toInputUnits(this.map(toRows(x, this.inputSize, 'x'), this.inputSize, (xb, rows) => this.reconstructRows(xb, rows)));
   }
 
-  /** Per-row mean squared error of the reconstruction. */
+  /** Per-row mean squared error of the reconstruction (normalized units when the model
+   *  normalizes); the same as score(x). */
   reconstructionError(x: Matrix): Float32Array {
+    return this.score(x);
+  }
+
+  /** Per-row anomaly scores: 'mse' (default), 'mae' or 'euclidean' (see ScoreMetric). */
+  score(x: Matrix, options?: ScoreOptions): Float32Array {
     this.alive();
+    const metric = checkScoreOptions(options, this.scoreMetrics);
     return this.map(toRows(x, this.inputSize, 'x'), 1, (xb, rows) => {
-      this.k.rowMse(this.reconstructRows(xb, rows), xb, this.perRow!, rows, this.inputSize);
+      const y = this.reconstructRows(xb, rows);
+      if (metric === 'mse') this.k.rowMse(y, xb, this.perRow!, rows, this.inputSize);
+      else rowErrors(metric as 'mae' | 'euclidean', this.arena.f32(y), this.arena.f32(xb), this.arena.f32(this.perRow!), rows, this.inputSize);
       return this.perRow!;
     });
   }
 
-  /** Per-row anomaly score; metric 'mse' (the default) is reconstructionError. */
-  score(x: Matrix, options: { metric?: 'mse' } = {}): Float32Array {
-    if (typeof options !== 'object' || options === null) throw new InputError('score options must be an object like { metric: "mse" }');
-    checkKeys(options, ['metric'], 'score options');
-    if (options.metric !== undefined && !METRICS.includes(options.metric)) {
-      throw new InputError(`score options.metric must be one of ${METRICS.join(', ')} for a quantized model; got ${JSON.stringify(options.metric)}`);
+  /** Sets the threshold from the scores of rows x (mostly normal) by a rule; returns it. */
+  calibrate(x: Matrix, rule: CalibrationRule): number {
+    this.alive();
+    const r = checkRule(rule, this.scoreMetrics);
+    const t = r.threshold(this.score(x, { metric: r.metric }));
+    this.setThreshold(t, r.metric);
+    return t;
+  }
+
+  /** Scores, flags (1 = anomaly: score > threshold) and the threshold. */
+  detect(x: Matrix): Detection {
+    this.alive();
+    const threshold = this.thresholdValue;
+    if (threshold === undefined) {
+      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or calibrate the f32 model before quantize) before predict or detect');
     }
-    return this.reconstructionError(x);
+    const scores = this.score(x, { metric: this.thresholdMetricValue });
+    return { scores, flags: flagsOf(scores, threshold), threshold };
+  }
+
+  /** 1 for each row flagged as an anomaly, else 0. */
+  predict(x: Matrix): Uint8Array {
+    return this.detect(x).flags;
   }
 
   /**
@@ -260,7 +326,9 @@ export class QuantizedModel {
   save(): Uint8Array {
     this.alive();
     const tensors = [...this.encoder, ...this.decoder].flatMap((l) => l.tensors());
-    return writeSafetensors(tensors, modelMetadata(this.kind, this.config));
+    const metadata = modelMetadata(this.kind, this.config);
+    addDetectorState(this, tensors, metadata);
+    return writeSafetensors(tensors, metadata);
   }
 
   /** Frees the model's memory. Any later call throws DisposedError. */
@@ -272,7 +340,7 @@ export class QuantizedModel {
   }
 
   /** Runs the calibration rows through the model and fixes each layer's static input scale. */
-  calibrate(data: Rows): void {
+  calibrateScales(data: Rows): void {
     const layers = [...this.encoder, ...this.decoder];
     for (const l of layers) l.observedMax = 0;
     this.chunks(data, (xb, rows) => this.reconstructRows(xb, rows));
@@ -287,7 +355,8 @@ export class QuantizedModel {
     return run(this.decoder, run(this.encoder, x, rows), rows);
   }
 
-  private chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void): void {
+  /** Stages x chunk by chunk (normalized when `inputs` and the model normalizes). */
+  private chunks(data: Rows, fn: (xb: Tensor, rows: number, start: number) => void, inputs = true): void {
     const chunk = Math.min(data.rows, INFER_ROWS);
     if (chunk > this.capacity) {
       for (const t of [this.staging, this.perRow]) if (t) this.arena.release(t);
@@ -299,14 +368,20 @@ export class QuantizedModel {
     for (let start = 0; start < data.rows; start += chunk) {
       const rows = Math.min(chunk, data.rows - start);
       stage(this.arena, this.staging!, data, null, start, rows);
+      if (inputs && this.norm) normalizeRows(this.arena.f32(this.staging!), rows, this.norm);
       fn(this.staging!, rows, start);
     }
   }
 
-  private map(data: Rows, outWidth: number, fn: (xb: Tensor, rows: number) => Tensor): Float32Array {
+  private map(data: Rows, outWidth: number, fn: (xb: Tensor, rows: number) => Tensor, inputs = true): Float32Array {
     const out = new Float32Array(data.rows * outWidth);
-    this.chunks(data, (xb, rows, start) => out.set(this.arena.f32(fn(xb, rows)).subarray(0, rows * outWidth), start * outWidth));
+    this.chunks(data, (xb, rows, start) => out.set(this.arena.f32(fn(xb, rows)).subarray(0, rows * outWidth), start * outWidth), inputs);
     return out;
+  }
+
+  private toInputUnits(y: Float32Array): Float32Array {
+    if (this.norm) denormalizeRows(y, this.norm);
+    return y;
   }
 
   private alive(): void {
@@ -320,8 +395,13 @@ function run(layers: readonly QuantizedDense[], x: Tensor, rows: number): Tensor
   return h;
 }
 
-/** The int8 model of an f32 one (ModelBase.quantize): see QuantizeOptions. */
-export function quantizeModel(source: string, layers: InferenceLayers, inputSize: number, latentSize: number, options: QuantizeOptions = {}): QuantizedModel {
+/**
+ * The int8 model of an f32 one (ModelBase.quantize): see QuantizeOptions. The normalizer and the
+ * threshold come along (a threshold on 'negElbo' does not: the int8 VAE has no logvar head).
+ */
+export function quantizeModel(
+  source: string, layers: InferenceLayers, inputSize: number, latentSize: number, detector: DetectorSource, options: QuantizeOptions = {},
+): QuantizedModel {
   if (typeof options !== 'object' || options === null) throw new InputError(`quantize options must be an object; got ${String(options)}`);
   checkKeys(options, QUANTIZE_KEYS, 'quantize options');
   const activations = options.activations ?? 'dynamic';
@@ -332,6 +412,9 @@ export function quantizeModel(source: string, layers: InferenceLayers, inputSize
     throw new InputError("quantize options.calibration is missing: activations 'static' takes its scales from calibration rows (rows × inputSize)");
   }
   const calibration = options.calibration === undefined ? null : toRows(options.calibration, inputSize, 'calibration');
+  if (detector.normalize !== undefined && !detector.normalizer) {
+    throw new InputError(`this model's ${detector.normalize} normalizer is not fitted yet: call fit(x) or fitNormalizer(x) before quantize`);
+  }
   const weights = new Map<string, LayerWeights>();
   const describe = (list: readonly Layer[], part: string): QuantizedLayerConfig[] =>
     list.flatMap((l, i) => {
@@ -353,8 +436,11 @@ export function quantizeModel(source: string, layers: InferenceLayers, inputSize
     encoder: describe(layers.encoder, 'encoder'),
     decoder: describe(layers.decoder, 'decoder'),
   };
+  if (detector.normalize !== undefined) config.normalize = detector.normalize;
   const model = new QuantizedModel(config, weights);
-  if (activations === 'static') model.calibrate(calibration!);
+  if (detector.normalizer) model.setNormalizer(detector.normalizer);
+  if (detector.threshold !== undefined && SCORE_METRICS.includes(detector.thresholdMetric!)) model.setThreshold(detector.threshold, detector.thresholdMetric!);
+  if (activations === 'static') model.calibrateScales(calibration!);
   return model;
 }
 
@@ -399,9 +485,15 @@ export function loadQuantized(file: SafetensorsFile, raw: unknown): QuantizedMod
       : 0;
     weights.set(l.name, { weight, weightScale, bias, inputScale });
   }
+  const state: DetectorState = { config, inputSize: config.inputSize, normalizer: null, threshold: undefined, thresholdMetric: undefined, scoreMetrics: SCORE_METRICS };
+  const normalizer = readNormalizer(state, file, expected);
+  const threshold = readThreshold(state, file.metadata ?? {});
   const extra = [...file.tensors.keys()].filter((n) => !expected.has(n));
   if (extra.length) throw new FormatError(`the file holds tensors this quantized model does not have: ${extra.slice(0, 5).join(', ')}`);
-  return new QuantizedModel(config, weights);
+  const model = new QuantizedModel(config, weights);
+  if (normalizer) model.setNormalizer(normalizer);
+  if (threshold) model.setThreshold(threshold.value, threshold.metric);
+  return model;
 }
 
 function f32Copy(bytes: Uint8Array): Float32Array {
@@ -437,9 +529,14 @@ function checkQuantizedConfig(raw: unknown): QuantizedConfig {
     if (width !== to) throw bad(`${part} ends with ${width} values; expected ${to}`);
     return out;
   };
-  return {
+  const out: QuantizedConfig = {
     source: c.source, inputSize: c.inputSize!, latentSize: c.latentSize!, activations: c.activations,
     encoder: chain(c.encoder, 'encoder', c.inputSize!, c.latentSize!),
     decoder: chain(c.decoder, 'decoder', c.latentSize!, c.inputSize!),
   };
+  if (c.normalize !== undefined) {
+    if (!['standard', 'minmax', 'fixed'].includes(c.normalize)) throw bad(`normalize ${JSON.stringify(c.normalize)} is unknown`);
+    out.normalize = c.normalize;
+  }
+  return out;
 }

@@ -1,12 +1,12 @@
 // Resolving the user's model options into the JSON layers description every model is built from.
 import { InputError } from '../errors.js';
 import { checkInt } from '../data.js';
-import { ACTIVATIONS, type ActivationName } from '../runtime/kernels.js';
-import { checkDropoutSpec } from '../nn/dropout.js';
-import { LAYERS, type DenseSpec, type LayerSpec } from '../nn/layers.js';
+import type { ActivationName } from '../runtime/kernels.js';
+import { activationSpec, type Activation } from '../nn/activation.js';
+import { LAYERS, checkDropoutSpec, type DenseSpec, type LayerSpec } from '../nn/layers.js';
 
-/** An activation by name, or with its parameter (leakyRelu slope, elu alpha). */
-export type Activation = ActivationName | { type: ActivationName; alpha: number };
+// the activation validator is nn's (one for options and layer specs alike)
+export { activationSpec, type Activation };
 export type LossName = 'bce' | 'mse' | 'l1';
 export const LOSSES: readonly LossName[] = ['bce', 'mse', 'l1'];
 
@@ -16,18 +16,6 @@ export interface LayersDescription {
   decoder: LayerSpec[];
 }
 
-export function activationSpec(a: unknown, what: string): { activation: ActivationName; alpha?: number } {
-  const name = typeof a === 'object' && a !== null ? (a as { type: unknown }).type : a;
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
-    throw new InputError(`${what} must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
-  }
-  if (typeof a === 'object' && a !== null) {
-    const alpha = (a as { alpha: unknown }).alpha;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new InputError(`${what}.alpha must be a finite number; got ${String(alpha)}`);
-    return { activation: name as ActivationName, alpha };
-  }
-  return { activation: name as ActivationName };
-}
 
 export function widths(v: unknown, what: string): number[] {
   if (!Array.isArray(v)) throw new InputError(`${what} must be an array of layer widths; got ${String(v)}`);

@@ -8,6 +8,8 @@ import { Dense, Sequential, type Param } from '../nn/layers.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
 import type { InferenceLayers } from './quantized.js';
+import type { NormalizeKind, NormalizeOption } from './normalizer.js';
+import type { ScoreMetric } from './detector.js';
 import { activationSpec, checkLayers, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
 
 export interface VAEConfig {
@@ -33,6 +35,8 @@ export interface VAEConfig {
   optimizer?: OptimizerConfig | OptimizerName;
   seed?: number;
   init?: InitName;
+  /** Per-feature normalization inside the model (fitted at the first fit). Default 'none'. */
+  normalize?: NormalizeOption;
 }
 
 export interface ResolvedVAEConfig {
@@ -45,6 +49,7 @@ export interface ResolvedVAEConfig {
   optimizer: ResolvedOptimizer;
   seed: number;
   init: InitName;
+  normalize?: NormalizeKind;
 }
 
 /** Seed offset of the generator that draws ε for evaluation, restarted at every evaluation. */
@@ -60,6 +65,7 @@ const EVAL_SEED_OFFSET = 0x5eed;
 export class VAE extends ModelBase<ResolvedVAEConfig> {
   readonly kind: string = 'vae';
   override readonly metricNames: readonly string[] = ['negElbo', 'reconstruction', 'kl'];
+  override readonly scoreMetrics: readonly ScoreMetric[] = ['mse', 'mae', 'euclidean', 'negElbo'];
   readonly encoder: Sequential;
   readonly muHead: Dense;
   readonly logVarHead: Dense;
@@ -75,7 +81,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
   private glogvar: Tensor | null = null;
 
   constructor(config: VAEConfig) {
-    super(resolveVAEConfig(config));
+    super(resolveVAEConfig(config), config.normalize);
     const c = this.config;
     this.lossKind = c.loss === 'bce' ? 'bceLogits' : 'mse';
     this.encoder = new Sequential(this.k, [c.inputSize], c.layers.encoder, 'encoder', false);
@@ -185,7 +191,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     return [...this.encoder.params(), ...this.muHead.params(), ...this.logVarHead.params(), ...this.decoder.params()];
   }
 
-  beginEval(): void {
+  override beginEval(): void {
     this.evalRng.setState(this.evalRngStart);
   }
 
@@ -225,6 +231,24 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
       this.encoder.backward(dhMu, rows);
     }
     return this.record(rec, kl, beta);
+  }
+
+  /** 'negElbo': per row, the reconstruction term + KL with one ε from the evaluation generator
+   *  (restarted by score), so the scores average to evaluate(x).negElbo. */
+  protected override scoreRows(x: Tensor, rows: number, metric: ScoreMetric): Tensor {
+    if (metric !== 'negElbo') return super.scoreRows(x, rows, metric);
+    this.computeLoss(x, rows);
+    const D = this.inputSize;
+    const L = this.latentSize;
+    const last = this.decoder.last;
+    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
+    const out = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const rec = this.k.loss(this.lossKind, rowOf(pred, r, D), rowOf(x, r, D), null, D, 0);
+      out[r] = rec + this.k.klNormal(rowOf(this.muHead.output, r, L), rowOf(this.logVarHead.output, r, L), null, null, L, 0);
+    }
+    this.arena.write(this.perRow!, out);
+    return this.perRow!;
   }
 
   protected computeLoss(x: Tensor, rows: number): number {
@@ -287,6 +311,11 @@ export class VAE extends ModelBase<ResolvedVAEConfig> {
     this.lastMetrics[2] = kl;
     return rec + beta * kl;
   }
+}
+
+/** Row r (of `width` values) of a row-major tensor, as a tensor handle for one kernel call. */
+function rowOf(t: Tensor, r: number, width: number): Tensor {
+  return { id: t.id, offset: t.offset + r * width * 4, size: width };
 }
 
 function isRow(v: unknown): boolean {

@@ -1,112 +1,17 @@
 import { checkInt } from '../data.js';
 import { InputError, ShapeError } from '../errors.js';
-import { ACTIVATIONS, DEFAULT_ALPHA, type ActivationName, type ConvGeometry, type Kernels } from '../runtime/kernels.js';
+import { ACTIVATIONS, type ActivationName, type ConvGeometry, type Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
+import { layerActivation } from './activation.js';
+import { chw, size2, where } from './geometry.js';
 import { initDense, type InitName } from './init.js';
-import type { Layer, Param } from './layers.js';
+import { product, type Layer, type Param } from './layer.js';
+import type { Conv2dSpec, ConvTranspose2dSpec } from './specs.js';
 
-// Convolutional layers over NCHW samples, PyTorch's semantics (torch.nn, 2.x) and tensor layouts.
+// Convolutions over NCHW samples, PyTorch's semantics (torch.nn, 2.x) and tensor layouts.
 // Per-sample shapes are [C, H, W]; a batch is `rows` samples one after another, so the rows a
 // model takes are flattened [C·H·W] samples.
-
-/** A size per spatial axis: one number for both, or [height, width]. */
-export type Size2 = number | [number, number];
-
-/** torch.nn.Conv2d (+ its activation): `filters` output channels. */
-export interface Conv2dSpec {
-  type: 'conv2d';
-  filters: number;
-  kernelSize: Size2;
-  /** Default 1. */
-  stride?: Size2;
-  /** Zero padding; default 0. */
-  padding?: Size2;
-  /** Default 1. */
-  dilation?: Size2;
-  /** Default 'linear'. */
-  activation?: ActivationName;
-  alpha?: number;
-}
-
-/** torch.nn.ConvTranspose2d (+ its activation). Output size per axis:
- *  (in − 1)·stride − 2·padding + dilation·(kernel − 1) + outputPadding + 1. */
-export interface ConvTranspose2dSpec {
-  type: 'convTranspose2d';
-  filters: number;
-  kernelSize: Size2;
-  stride?: Size2;
-  padding?: Size2;
-  /** Default 0; must be smaller than the stride or the dilation (PyTorch's rule). */
-  outputPadding?: Size2;
-  dilation?: Size2;
-  activation?: ActivationName;
-  alpha?: number;
-}
-
-/** torch.nn.MaxPool2d / AvgPool2d (count_include_pad = true, floor mode). Stride defaults to the
- *  kernel size, padding to 0 (at most half the kernel). */
-export interface Pool2dSpec {
-  type: 'maxPool2d' | 'avgPool2d';
-  kernelSize: Size2;
-  stride?: Size2;
-  padding?: Size2;
-}
-
-/** torch.nn.Upsample(scale_factor=scale, mode), integer scales; bilinear with align_corners=False. */
-export interface UpsampleSpec {
-  type: 'upsample';
-  scale: Size2;
-  /** Default 'nearest' (PyTorch's default). */
-  mode?: 'nearest' | 'bilinear';
-}
-
-/** torch.nn.Flatten: [C, H, W] → [C·H·W]. */
-export interface FlattenSpec {
-  type: 'flatten';
-}
-
-/** torch.nn.Unflatten(1, shape): [n] (or any shape) → `shape`, the same values. */
-export interface ReshapeSpec {
-  type: 'reshape';
-  shape: number[];
-}
-
-export type ConvLayerSpec = Conv2dSpec | ConvTranspose2dSpec | Pool2dSpec | UpsampleSpec | FlattenSpec | ReshapeSpec;
-
-const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** "encoder.3 (conv2d)": how errors name a layer (its index in the equivalent nn.Sequential). */
-const where = (prefix: string, type: string) => `${prefix} (${type})`;
-
-function size2(v: unknown, what: string, min: number, fallback?: [number, number]): [number, number] {
-  if (v === undefined && fallback) return fallback;
-  if (Array.isArray(v)) {
-    if (v.length !== 2) throw new InputError(`${what} must be a number or [height, width]; got [${v.join(', ')}]`);
-    return [checkInt(v[0], `${what}[0]`, min), checkInt(v[1], `${what}[1]`, min)];
-  }
-  const n = checkInt(v, what, min);
-  return [n, n];
-}
-
-/** [C, H, W], or a ShapeError naming the layer. */
-function chw(inShape: readonly number[], at: string): [number, number, number] {
-  if (inShape.length !== 3) {
-    throw new ShapeError(`${at}: expects per-sample inputs [channels, height, width]; got [${inShape.join(', ')}] (add a reshape first)`);
-  }
-  return [inShape[0], inShape[1], inShape[2]];
-}
-
-function activationOf(spec: { activation?: unknown; alpha?: unknown }, at: string): { name: ActivationName; act: number; alpha: number } {
-  const name = spec.activation ?? 'linear';
-  if (typeof name !== 'string' || !(name in ACTIVATIONS)) {
-    throw new InputError(`${at}: activation must be one of ${Object.keys(ACTIVATIONS).join(', ')}; got ${JSON.stringify(name)}`);
-  }
-  const n = name as ActivationName;
-  const alpha = spec.alpha ?? DEFAULT_ALPHA[n] ?? 0;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new InputError(`${at}: alpha must be a finite number; got ${String(alpha)}`);
-  return { name: n, act: ACTIVATIONS[n], alpha };
-}
 
 /** Shared by Conv2d and ConvTranspose2d: parameters, pre-activation and output, the epilogue. */
 abstract class ConvBase implements Layer {
@@ -238,7 +143,7 @@ export class Conv2d extends ConvBase {
     const [sh, sw] = size2(spec.stride, `${at}: stride`, 1, [1, 1]);
     const [ph, pw] = size2(spec.padding, `${at}: padding`, 0, [0, 0]);
     const [dh, dw] = size2(spec.dilation, `${at}: dilation`, 1, [1, 1]);
-    const activation = activationOf(spec, at);
+    const activation = layerActivation(spec, at);
     const [c, h, w] = chw(inShape, at);
     const eh = dh * (kh - 1) + 1;
     const ew = dw * (kw - 1) + 1;
@@ -307,7 +212,7 @@ export class ConvTranspose2d extends ConvBase {
       throw new InputError(`${at}: outputPadding must be smaller than the stride or the dilation; got ${oph}, ${opw} ` +
         `with stride ${sh}, ${sw} and dilation ${dh}, ${dw}`);
     }
-    const activation = activationOf(spec, at);
+    const activation = layerActivation(spec, at);
     const [c, ih, iw] = chw(inShape, at);
     const oh = (ih - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
     const ow = (iw - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
@@ -354,185 +259,5 @@ export class ConvTranspose2d extends ConvBase {
     this.k.gemm('nn', cin, rows * ihw, okk, this.weight.value, this.col!, this.t!);
     this.k.swapBlocks(this.t!, this.dx, cin, rows, ihw);
     return this.dx;
-  }
-}
-
-/** A layer without parameters or activation. */
-abstract class Plain implements Layer {
-  abstract readonly spec: ConvLayerSpec;
-  readonly modules = 1;
-  readonly activationName: ActivationName = 'linear';
-  readonly inSize: number;
-  readonly outSize: number;
-  protected y: Tensor | null = null;
-
-  constructor(
-    protected readonly k: Kernels,
-    readonly inShape: readonly number[],
-    readonly outShape: readonly number[],
-    protected readonly needsInputGrad: boolean,
-  ) {
-    this.inSize = product(inShape);
-    this.outSize = product(outShape);
-  }
-
-  abstract reserve(rows: number): void;
-  abstract forward(x: Tensor, rows: number, training: boolean): Tensor;
-  abstract backward(dy: Tensor, rows: number, dyIsPreActivation: boolean): Tensor | null;
-  abstract dispose(): void;
-
-  init(_rng: Rng, _name: InitName): void {}
-
-  get output(): Tensor {
-    return this.y!;
-  }
-
-  get preActivation(): Tensor {
-    return this.y!;
-  }
-
-  params(): Param[] {
-    return [];
-  }
-}
-
-/** Max or average pooling (torch.nn.MaxPool2d / AvgPool2d); max pooling keeps argmax indices. */
-export class Pool2d extends Plain {
-  readonly g: ConvGeometry;
-  private idx: Tensor | null = null;
-  private dx: Tensor | null = null;
-  private capacity = 0;
-
-  constructor(k: Kernels, inShape: readonly number[], readonly spec: Pool2dSpec, prefix: string, needsInputGrad: boolean) {
-    const at = where(prefix, spec.type);
-    const [kh, kw] = size2(spec.kernelSize, `${at}: kernelSize`, 1);
-    const [sh, sw] = size2(spec.stride, `${at}: stride`, 1, [kh, kw]);
-    const [ph, pw] = size2(spec.padding, `${at}: padding`, 0, [0, 0]);
-    if (2 * ph > kh || 2 * pw > kw) throw new InputError(`${at}: padding must be at most half the kernel size; got ${ph}, ${pw} for ${kh}×${kw}`);
-    const [c, h, w] = chw(inShape, at);
-    if (kh > h + 2 * ph || kw > w + 2 * pw) {
-      throw new ShapeError(`${at}: the window ${kh}×${kw} is larger than the padded input ${h + 2 * ph}×${w + 2 * pw} (input [${inShape.join(', ')}])`);
-    }
-    const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-    const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-    super(k, inShape, [c, oh, ow], needsInputGrad);
-    this.g = { c, h, w, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1, oh, ow };
-  }
-
-  reserve(rows: number): void {
-    if (rows <= this.capacity) return;
-    this.dispose();
-    const a = this.k.arena;
-    this.y = a.alloc(rows * this.outSize);
-    if (this.spec.type === 'maxPool2d') this.idx = a.alloc(rows * this.outSize);
-    if (this.needsInputGrad) this.dx = a.alloc(rows * this.inSize);
-    this.capacity = rows;
-  }
-
-  forward(x: Tensor, rows: number, _training = false): Tensor {
-    if (this.spec.type === 'maxPool2d') this.k.maxPool(x, this.y!, this.idx!, rows, this.g);
-    else this.k.avgPool(x, this.y!, rows, this.g);
-    return this.y!;
-  }
-
-  backward(dy: Tensor, rows: number, _dyIsPreActivation = false): Tensor | null {
-    if (!this.dx) return null;
-    if (this.spec.type === 'maxPool2d') this.k.maxPoolBackward(dy, this.idx!, this.dx, rows, this.g);
-    else this.k.avgPoolBackward(dy, this.dx, rows, this.g);
-    return this.dx;
-  }
-
-  dispose(): void {
-    const a = this.k.arena;
-    for (const t of [this.y, this.idx, this.dx]) if (t) a.release(t);
-    this.y = this.idx = this.dx = null;
-    this.capacity = 0;
-  }
-}
-
-/** torch.nn.Upsample with integer scale factors, 'nearest' or 'bilinear' (align_corners=False). */
-export class Upsample extends Plain {
-  readonly mode: 'nearest' | 'bilinear';
-  readonly fh: number;
-  readonly fw: number;
-  private dx: Tensor | null = null;
-  private capacity = 0;
-
-  constructor(k: Kernels, inShape: readonly number[], readonly spec: UpsampleSpec, prefix: string, needsInputGrad: boolean) {
-    const at = where(prefix, 'upsample');
-    const [fh, fw] = size2(spec.scale, `${at}: scale`, 1);
-    const mode = spec.mode ?? 'nearest';
-    if (mode !== 'nearest' && mode !== 'bilinear') throw new InputError(`${at}: mode must be 'nearest' or 'bilinear'; got ${JSON.stringify(mode)}`);
-    const [c, h, w] = chw(inShape, at);
-    super(k, inShape, [c, h * fh, w * fw], needsInputGrad);
-    this.mode = mode;
-    this.fh = fh;
-    this.fw = fw;
-  }
-
-  reserve(rows: number): void {
-    if (rows <= this.capacity) return;
-    this.dispose();
-    const a = this.k.arena;
-    this.y = a.alloc(rows * this.outSize);
-    if (this.needsInputGrad) this.dx = a.alloc(rows * this.inSize);
-    this.capacity = rows;
-  }
-
-  forward(x: Tensor, rows: number, _training = false): Tensor {
-    const [c, h, w] = this.inShape;
-    this.k.upsample(this.mode, x, this.y!, rows * c, h, w, this.fh, this.fw);
-    return this.y!;
-  }
-
-  backward(dy: Tensor, rows: number, _dyIsPreActivation = false): Tensor | null {
-    if (!this.dx) return null;
-    const [c, h, w] = this.inShape;
-    this.k.upsampleBackward(this.mode, dy, this.dx, rows * c, h, w, this.fh, this.fw);
-    return this.dx;
-  }
-
-  dispose(): void {
-    const a = this.k.arena;
-    for (const t of [this.y, this.dx]) if (t) a.release(t);
-    this.y = this.dx = null;
-    this.capacity = 0;
-  }
-}
-
-/**
- * Flatten and reshape: the values stay where they are (samples are contiguous), only the
- * per-sample shape changes, so forward returns its input and backward its dy. Nothing is owned.
- */
-export class Reshape extends Plain {
-  constructor(k: Kernels, inShape: readonly number[], readonly spec: FlattenSpec | ReshapeSpec, prefix: string, needsInputGrad: boolean) {
-    const at = where(prefix, spec.type);
-    const n = product(inShape);
-    let shape: number[];
-    if (spec.type === 'flatten') {
-      shape = [n];
-    } else {
-      if (!Array.isArray(spec.shape) || spec.shape.length === 0) throw new InputError(`${at}: shape must be a non-empty array of sizes; got ${String(spec.shape)}`);
-      shape = spec.shape.map((d, i) => checkInt(d, `${at}: shape[${i}]`, 1));
-      if (product(shape) !== n) {
-        throw new ShapeError(`${at}: cannot reshape [${inShape.join(', ')}] (${n} values) to [${shape.join(', ')}] (${product(shape)} values)`);
-      }
-    }
-    super(k, inShape, shape, needsInputGrad);
-  }
-
-  reserve(_rows: number): void {}
-
-  forward(x: Tensor, _rows: number, _training = false): Tensor {
-    this.y = x;
-    return x;
-  }
-
-  backward(dy: Tensor, _rows: number, _dyIsPreActivation = false): Tensor | null {
-    return this.needsInputGrad ? dy : null;
-  }
-
-  dispose(): void {
-    this.y = null;
   }
 }

@@ -2,13 +2,8 @@ import { InputError } from '../errors.js';
 import type { ActivationName, Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
-import type { Layer, Param } from './layers.js';
-
-/** JSON description of a dropout layer: each value is zeroed with probability `rate` in training. */
-export interface DropoutSpec {
-  type: 'dropout';
-  rate: number;
-}
+import type { Layer, Param } from './layer.js';
+import type { DropoutSpec } from './specs.js';
 
 export function checkDropoutSpec(spec: { rate?: unknown }, what: string): void {
   const r = spec.rate;

@@ -1,19 +1,9 @@
 import { RuntimeError } from '../errors.js';
+import { ACTIVATIONS, type ActivationName } from './abi.js';
 import type { Arena, Tensor } from './memory.js';
-import type { Rng } from './rng.js';
 
-/** Activation ids, mirrored from assembly/activations.ts. */
-export const ACTIVATIONS = {
-  linear: 0,
-  relu: 1,
-  leakyRelu: 2,
-  elu: 3,
-  sigmoid: 4,
-  tanh: 5,
-  softplus: 6,
-  gelu: 7,
-} as const;
-export type ActivationName = keyof typeof ACTIVATIONS;
+// The activation ids live in the kernel table (abi.ts); nn/ and models/ import them from here.
+export { ACTIVATIONS, type ActivationName };
 /** PyTorch's defaults for the activations that take a parameter. */
 export const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { leakyRelu: 0.01, elu: 1 };
 
@@ -39,6 +29,13 @@ export interface ConvGeometry {
   ow: number;
 }
 export type LossKind = 'mse' | 'l1' | 'bceLogits';
+
+/** A seeded generator: its state block (8 slots: key, counter) lives in linear memory (rng.ts). */
+export interface Generator {
+  readonly state: Tensor;
+}
+/** Slots of a generator's state block (assembly/random.ts: 2 key + 4 counter + 2 spare u32). */
+export const GENERATOR_STATE_SIZE = 8;
 
 /**
  * Typed wrappers over the core's exports. Each checks that the tensors are large enough for the
@@ -197,37 +194,63 @@ export class Kernels {
     return this.arena.ex.f32_penalty_kl_sparsity(colSum.offset, d ? d.offset : 0, n, m, rho, weight);
   }
 
+  // ---- the generator (assembly/random.ts): one call of its stream each ----
+
+  /** Seeds a state block from a non-negative safe integer (its low and high 32 bits). */
+  rngSeed(rng: Generator, seed: number): void {
+    fits(rng.state, GENERATOR_STATE_SIZE, 'rngSeed state');
+    this.arena.ex.rng_seed(rng.state.offset, seed >>> 0, Math.floor(seed / 4294967296) >>> 0);
+  }
+
+  /** out = n draws from U[lo, hi). */
+  randUniform(rng: Generator, out: Tensor, n: number, lo: number, hi: number): void {
+    fits(out, n, 'randUniform out');
+    this.arena.ex.f32_rand_uniform(statePtr(rng), out.offset, n, lo, hi);
+  }
+
+  /** out = n draws from N(mean, std²). */
+  randNormal(rng: Generator, out: Tensor, n: number, mean: number, std: number): void {
+    fits(out, n, 'randNormal out');
+    this.arena.ex.f32_rand_normal(statePtr(rng), out.offset, n, mean, std);
+  }
+
+  /** out (i32) = a uniformly random permutation of 0..n−1. */
+  randPermutation(rng: Generator, out: Tensor, n: number): void {
+    fits(out, n, 'randPermutation out');
+    this.arena.ex.rand_permutation(statePtr(rng), out.offset, n);
+  }
+
   // ---- noise (assembly/noise.ts): one call of rng's stream each ----
 
   /** out = clamp(x + std·ε, lo, hi), ε ~ N(0, 1). */
-  corruptGaussian(rng: Rng, x: Tensor, out: Tensor, n: number, std: number, lo: number, hi: number): void {
+  corruptGaussian(rng: Generator, x: Tensor, out: Tensor, n: number, std: number, lo: number, hi: number): void {
     fits(x, n, 'corruptGaussian x');
     fits(out, n, 'corruptGaussian out');
     this.arena.ex.f32_corrupt_gaussian(statePtr(rng), x.offset, out.offset, n, std, lo, hi);
   }
 
   /** out = x with each value zeroed with probability p. */
-  corruptMask(rng: Rng, x: Tensor, out: Tensor, n: number, p: number): void {
+  corruptMask(rng: Generator, x: Tensor, out: Tensor, n: number, p: number): void {
     fits(x, n, 'corruptMask x');
     fits(out, n, 'corruptMask out');
     this.arena.ex.f32_corrupt_mask(statePtr(rng), x.offset, out.offset, n, p);
   }
 
   /** out = x with each value set to lo (probability p/2) or hi (p/2). */
-  corruptSaltPepper(rng: Rng, x: Tensor, out: Tensor, n: number, p: number, lo: number, hi: number): void {
+  corruptSaltPepper(rng: Generator, x: Tensor, out: Tensor, n: number, p: number, lo: number, hi: number): void {
     fits(x, n, 'corruptSaltPepper x');
     fits(out, n, 'corruptSaltPepper out');
     this.arena.ex.f32_corrupt_salt_pepper(statePtr(rng), x.offset, out.offset, n, p, lo, hi);
   }
 
   /** Inverted dropout: mask = Bernoulli(1 − p)/(1 − p), y = x ⊙ mask. */
-  dropout(rng: Rng, x: Tensor, mask: Tensor, y: Tensor, n: number, p: number): void {
+  dropout(rng: Generator, x: Tensor, mask: Tensor, y: Tensor, n: number, p: number): void {
     for (const [t, w] of [[x, 'x'], [mask, 'mask'], [y, 'y']] as const) fits(t, n, `dropout ${w}`);
     this.arena.ex.f32_dropout(statePtr(rng), x.offset, mask.offset, y.offset, n, p);
   }
 
   /** eps ~ N(0, 1), z = μ + exp(½ log σ²)·eps. */
-  reparameterize(rng: Rng, mu: Tensor, logVar: Tensor, eps: Tensor, z: Tensor, n: number): void {
+  reparameterize(rng: Generator, mu: Tensor, logVar: Tensor, eps: Tensor, z: Tensor, n: number): void {
     for (const [t, w] of [[mu, 'mu'], [logVar, 'logVar'], [eps, 'eps'], [z, 'z']] as const) fits(t, n, `reparameterize ${w}`);
     this.arena.ex.f32_reparameterize(statePtr(rng), mu.offset, logVar.offset, eps.offset, z.offset, n);
   }
@@ -391,9 +414,10 @@ function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, 
   return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
 }
 
-/** The generator's state block (rng.ts keeps it private; the noise kernels take its pointer). */
-function statePtr(rng: Rng): number {
-  return rng['state'].offset;
+/** The generator's state block, checked to be one. */
+function statePtr(rng: Generator): number {
+  fits(rng.state, GENERATOR_STATE_SIZE, 'generator state');
+  return rng.state.offset;
 }
 
 function fits(t: Tensor, need: number, what: string): void {

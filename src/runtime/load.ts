@@ -7,19 +7,24 @@
 //   Workers / workerd, Vercel Edge) the `.wasm` is imported as a module:
 //   `import wasm from 'latent-wasm/wasm'`. Bytes are accepted too.
 // No runtime sniffing: the same code path runs everywhere; only WebAssembly itself is probed.
+// The exported types name no DOM or WebAssembly lib type (the published .d.ts compiles with
+// `"lib": ["ES2022"]` alone): a module is an `object`, bytes are an ArrayBuffer or a view on one.
 import { RuntimeError } from '../errors.js';
 import { STRICT_WASM_BASE64 } from './wasm-bytes.js';
-import type { CoreExports } from './abi.js';
+import type { CoreExports, CoreMemory } from './abi.js';
 
 /** Which build of the core runs: `strict` (plain SIMD128, the same bits on every engine) or
  *  `relaxed` (relaxed-simd FMA: faster, results may differ in the last bits between engines). */
 export type SimdMode = 'strict' | 'relaxed';
 
+/** A compiled `WebAssembly.Module` (typed as an object so that no WebAssembly lib is needed). */
+export type CompiledModule = object;
+
 export interface InitOptions {
   /** A compiled module or its bytes. Needed where compiling from bytes is forbidden (Workers):
    *  `import wasm from 'latent-wasm/wasm'; await init({ module: wasm })`. For the relaxed build
    *  (`latent-wasm/wasm-relaxed`) say so: `init({ module, simd: 'relaxed' })`. */
-  module?: WebAssembly.Module | BufferSource;
+  module?: CompiledModule | ArrayBuffer | ArrayBufferView<ArrayBuffer>;
   /** Default 'strict'. 'relaxed' is used only if the engine validates relaxed SIMD. */
   simd?: SimdMode;
 }
@@ -27,7 +32,7 @@ export interface InitOptions {
 /** An instantiated core: its exports and its memory. The Arena is the only owner of the memory. */
 export interface Core {
   readonly exports: CoreExports;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: CoreMemory;
   readonly simd: SimdMode;
 }
 
@@ -41,8 +46,10 @@ const RELAXED_PROBE = new Uint8Array([
   15, 253, 128, 2, 11,
 ]);
 
-/** Name of the custom section scripts/build-wasm.mjs appends to each build: 'strict' | 'relaxed'. */
+/** Name of the custom section scripts/build-wasm.mjs appends to each build: 'strict', 'relaxed' or
+ *  'debug' (the strict build with AssemblyScript's asserts on, for the kernel tests). */
 const BUILD_SECTION = 'latent-wasm:build';
+type Build = SimdMode | 'debug';
 
 /** Which WebAssembly features this engine has. */
 export function detectFeatures(): { simd: boolean; relaxedSimd: boolean } {
@@ -61,11 +68,31 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The build recorded in a module's custom section, or null for a module without one. */
-function buildOf(mod: WebAssembly.Module): SimdMode | null {
+function buildOf(mod: WebAssembly.Module): Build | null {
   const [section] = WebAssembly.Module.customSections(mod, BUILD_SECTION);
   if (!section) return null;
   const name = String.fromCharCode(...new Uint8Array(section));
-  return name === 'strict' || name === 'relaxed' ? name : null;
+  return name === 'strict' || name === 'relaxed' || name === 'debug' ? name : null;
+}
+
+/**
+ * The imports of the core. Only the debug build imports anything: AssemblyScript's `env.abort`,
+ * which a failed `assert` calls with its message, file, line and column (strings as the stub
+ * runtime lays them out: UTF-16LE code units, their byte length in the u32 just before). The
+ * release builds are compiled with noAssert and import nothing.
+ */
+function coreImports(memory: () => CoreMemory | undefined): WebAssembly.Imports {
+  const text = (ptr: number): string => {
+    const mem = memory();
+    if (!mem || ptr < 4 || ptr > mem.buffer.byteLength) return '?';
+    const bytes = new Uint32Array(mem.buffer, ptr - 4, 1)[0];
+    if (ptr + bytes > mem.buffer.byteLength) return '?';
+    return String.fromCharCode(...new Uint16Array(mem.buffer, ptr, bytes >>> 1));
+  };
+  const abort = (msg: number, file: number, line: number, column: number): never => {
+    throw new RuntimeError(`core assertion failed: ${text(msg)} (${text(file)}:${line}:${column})`);
+  };
+  return { env: { abort } };
 }
 
 /** Instantiates a fresh core. Most code wants `init()` + the shared Arena instead. */
@@ -95,17 +122,21 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
     if (source === undefined) {
       source = simd === 'relaxed' ? decodeBase64((await import('./wasm-relaxed-bytes.js')).RELAXED_WASM_BASE64) : decodeBase64(STRICT_WASM_BASE64);
     }
-    const mod = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    const mod = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
     const build = buildOf(mod);
-    if (build !== null && build !== simd) {
+    // the debug build computes what the strict one does (the same SIMD128 code, asserts added)
+    const mode = build === 'debug' ? 'strict' : build;
+    if (mode !== null && mode !== simd) {
       throw new RuntimeError(
         `init: the module given is the ${build} build of latent-wasm, but simd: '${simd}' was asked for; ` +
-          `pass init({ module, simd: '${build}' }) or the ${simd} build ('latent-wasm/${simd === 'strict' ? 'wasm' : 'wasm-relaxed'}')`,
+          `pass init({ module, simd: '${mode}' }) or the ${simd} build ('latent-wasm/${simd === 'strict' ? 'wasm' : 'wasm-relaxed'}')`,
       );
     }
-    // The core imports nothing (stub runtime, no asserts, no abort). @assemblyscript/loader is
-    // not used: it would offer the host's Math and Date to the module and adds weight for nothing.
-    instance = await WebAssembly.instantiate(mod, {});
+    // The release cores import nothing (stub runtime, no asserts, no abort). @assemblyscript/loader
+    // is not used: it would offer the host's Math and Date to the module and adds weight for nothing.
+    let memory: CoreMemory | undefined;
+    instance = await WebAssembly.instantiate(mod, coreImports(() => memory));
+    memory = instance.exports.memory as WebAssembly.Memory | undefined;
   } catch (e) {
     if (e instanceof RuntimeError) throw e;
     throw new RuntimeError(`init: could not instantiate the WebAssembly core: ${(e as Error).message}`);

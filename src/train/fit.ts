@@ -3,6 +3,7 @@ import { checkInt, checkNumber, toRows, type Matrix, type Rows } from '../data.j
 import type { Arena, Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { Param } from '../nn/layers.js';
+import type { Normalizer, NormalizerFitter } from '../models/normalizer.js';
 
 /**
  * Logs passed to onEpochEnd and collected in the history. `loss` is the model's objective (per
@@ -112,6 +113,11 @@ export interface Trainable {
   evalStep(x: Tensor, rows: number): number;
   /** Called before a pass of evalStep over a data set (a VAE restarts its evaluation noise). */
   beginEval?(): void;
+  /** A fitter when the model's normalizer is still to be fitted (fit feeds it the training rows). */
+  normalizerFitter?(): NormalizerFitter | null;
+  setNormalizer?(n: Normalizer): void;
+  /** Called on every staged batch before the model sees it (normalization, in place). */
+  prepareBatch?(x: Tensor, rows: number): void;
 }
 
 /**
@@ -134,6 +140,11 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
     const w = all.width;
     train = { data: all.data.subarray(0, nTrain * w), rows: nTrain, width: w };
     val = { data: all.data.subarray(nTrain * w), rows: all.rows - nTrain, width: w };
+  }
+  const fitter = model.normalizerFitter?.();
+  if (fitter) {
+    fitter.add(train.data, train.rows);
+    model.setNormalizer!(fitter.finish());
   }
   const early = o.earlyStopping ? resolveMonitor(o.earlyStopping.monitor, val, 'earlyStopping') : null;
   const plateau = o.learningRateSchedule?.type === 'reduceOnPlateau' ? resolveMonitor(o.learningRateSchedule.monitor, val, 'learningRateSchedule') : null;
@@ -176,6 +187,7 @@ export async function fit(model: Trainable, x: Matrix, options: FitOptions = {})
         const start = b * batch;
         const rows = Math.min(batch, train.rows - start);
         stage(arena, xb, train, perm, start, rows);
+        model.prepareBatch?.(xb, rows);
         const loss = model.trainStep(xb, rows, o.clipValue);
         sum += loss * rows;
         seen += rows;
@@ -311,6 +323,7 @@ export function evaluateRows(model: Trainable, data: Rows, xb: Tensor, batch: nu
   for (let start = 0; start < data.rows; start += batch) {
     const rows = Math.min(batch, data.rows - start);
     stage(model.arena, xb, data, null, start, rows);
+    model.prepareBatch?.(xb, rows);
     sum += model.evalStep(xb, rows) * rows;
     if (metrics) for (let m = 0; m < model.metricNames.length; m++) metrics[m] += model.lastMetrics[m] * rows;
   }

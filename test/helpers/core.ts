@@ -1,7 +1,27 @@
 // Raw access to a fresh core for kernel tests: a bump allocator over its memory, and views.
 // Model-level tests use the public API (and its Arena) instead.
-import { createCore, type SimdMode } from '../../src/runtime/load.js';
+import { createCore, detectFeatures } from '../../src/runtime/load.js';
 import type { CoreExports } from '../../src/runtime/abi.js';
+import { DEBUG_WASM_BASE64 } from './wasm-debug-bytes.js';
+
+/**
+ * The builds of the core: the two shipped ones, and `debug` (the strict build with
+ * AssemblyScript's asserts on, unoptimised; scripts/build-wasm.mjs), on which the kernel tests
+ * run too, so a kernel called against its preconditions fails with a message instead of
+ * computing garbage. The debug build computes the strict build's bits.
+ */
+export type Build = 'strict' | 'relaxed' | 'debug';
+export const BUILDS: readonly Build[] = ['strict', 'relaxed', 'debug'];
+/** The builds this engine runs (relaxed needs relaxed SIMD: Node 20 only with its flag). */
+export const RUNNABLE_BUILDS: readonly Build[] = BUILDS.filter((b) => b !== 'relaxed' || detectFeatures().relaxedSimd);
+
+/** The debug build's bytes (inlined as base64 by scripts/build-wasm.mjs, so Chromium needs no fetch). */
+export function debugWasm(): Uint8Array<ArrayBuffer> {
+  const bin = atob(DEBUG_WASM_BASE64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
 
 export class Scratch {
   private top: number;
@@ -48,13 +68,14 @@ export class Scratch {
   }
 }
 
-const cache = new Map<SimdMode, Promise<Scratch>>();
+const cache = new Map<Build, Promise<Scratch>>();
 /** One core per test file and build; call scratch.reset() between cases if memory matters. */
-export function scratchCore(simd: SimdMode = 'strict'): Promise<Scratch> {
-  let p = cache.get(simd);
+export function scratchCore(build: Build = 'strict'): Promise<Scratch> {
+  let p = cache.get(build);
   if (!p) {
-    p = createCore({ simd }).then((c) => new Scratch(c.exports));
-    cache.set(simd, p);
+    const core = build === 'debug' ? createCore({ module: debugWasm(), simd: 'strict' }) : createCore({ simd: build });
+    p = core.then((c) => new Scratch(c.exports));
+    cache.set(build, p);
   }
   return p;
 }

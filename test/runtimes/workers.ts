@@ -6,15 +6,19 @@ import { join } from 'node:path';
 
 export interface WorkerBundle {
   dir: string;
-  /** Files of the worker: worker.js (ES module), latent.wasm (wasm module), model.bin (data). */
+  /** Files of the worker: worker.js (ES module), latent.wasm (wasm module), model.bin and
+   *  detector.bin (data: model files saved in Node). */
   worker: string;
   wasm: string;
   model: string;
-  /** model-int8.bin (data): the same model quantized (docs/int8.md). */
+  detector: string;
+  /** model-int8.bin (data): the saved model quantized (docs/int8.md). */
   int8Model: string;
 }
 
-export async function bundleWorker(appDir: string, outName: string, model: Uint8Array, int8Model: Uint8Array): Promise<WorkerBundle> {
+export async function bundleWorker(
+  appDir: string, outName: string, model: Uint8Array, detector: Uint8Array, int8Model: Uint8Array,
+): Promise<WorkerBundle> {
   const { build } = await import('vite');
   const dir = join(appDir, outName);
   mkdirSync(dir, { recursive: true });
@@ -28,8 +32,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
         name: 'worker-modules',
         enforce: 'pre',
         async resolveId(id, importer) {
-          if (id === './model.bin') return { id: './model.bin', external: true };
-          if (id === './model-int8.bin') return { id: './model-int8.bin', external: true };
+          if (id === './model.bin' || id === './detector.bin' || id === './model-int8.bin') return { id, external: true };
           if (id === 'latent-wasm/wasm') {
             const r = await this.resolve(id, importer, { skipSelf: true });
             if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
@@ -53,6 +56,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
   if (!wasmPath) throw new Error('the worker did not import latent-wasm/wasm');
   copyFileSync(wasmPath, join(dir, 'latent.wasm'));
   writeFileSync(join(dir, 'model.bin'), model);
+  writeFileSync(join(dir, 'detector.bin'), detector);
   writeFileSync(join(dir, 'model-int8.bin'), int8Model);
   writeFileSync(
     join(dir, 'config.capnp'),
@@ -63,6 +67,7 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "latent.wasm", wasm = embed "latent.wasm"),
     (name = "model.bin", data = embed "model.bin"),
+    (name = "detector.bin", data = embed "detector.bin"),
     (name = "model-int8.bin", data = embed "model-int8.bin"),
   ],
   compatibilityDate = "2025-01-01",
@@ -70,7 +75,7 @@ const worker :Workerd.Worker = (
 `,
   );
   return {
-    dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'),
+    dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'), detector: join(dir, 'detector.bin'),
     int8Model: join(dir, 'model-int8.bin'),
   };
 }
