@@ -25,6 +25,23 @@ function uniform(rand: () => number, n: number, lo: number, hi: number): Float32
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
 }
 
+/** quantizeRows then gemmI8 on fresh tensors: c (m×n) and 8 sentinels after it (−7 if untouched). */
+function int8Linear(k: Kernels, x: Float32Array, weight: Int8Array, weightScale: Float32Array, bias: Float32Array,
+  m: number, n: number, kk: number, fixed = 0): Float32Array {
+  const a = k.arena;
+  const [xt, qt, sa, panels, sw, bt, ct] = [m * kk, k.i8RowsSize(m, kk), m, k.i8PanelsSize(n, kk), n, n, m * n + 8].map((s) => a.alloc(s));
+  a.write(xt, x);
+  a.write(sw, weightScale);
+  a.write(bt, bias);
+  a.f32(ct).fill(-7);
+  k.packI8Panels(n, kk, weight, panels);
+  k.quantizeRows(xt, qt, sa, m, kk, fixed);
+  k.gemmI8(m, n, kk, qt, panels, sa, sw, bt, ct);
+  const c = a.read(ct);
+  for (const t of [xt, qt, sa, panels, sw, bt, ct]) a.release(t);
+  return c;
+}
+
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 /** The activations the core quantized, read back as integers [m × k] (pad column dropped) and its pad. */
@@ -72,7 +89,6 @@ describe.each(['strict', 'relaxed'] as SimdMode[])('int8 kernels, %s build', (si
 
   test('gemmI8: bit for bit against the scalar model, tile edges (m, n, k below, at, above and multiples of 4×8, odd k)', async () => {
     const k = await kernels(simd);
-    const a = k.arena;
     const rand = mulberry32(11);
     let cases = 0;
     for (const m of [1, 2, 3, 4, 5, 8, 9, 13]) {
@@ -82,27 +98,12 @@ describe.each(['strict', 'relaxed'] as SimdMode[])('int8 kernels, %s build', (si
           const wf = uniform(rand, n * kk, -0.5, 0.5);
           const { weight, weightScale } = quantizeWeights(wf, n, kk);
           const bias = uniform(rand, n, -1, 1);
-          const xt = a.alloc(m * kk);
-          const qt = a.alloc(k.i8RowsSize(m, kk));
-          const sa = a.alloc(m);
-          const panels = a.alloc(k.i8PanelsSize(n, kk));
-          const sw = a.alloc(n);
-          const bt = a.alloc(n);
-          const ct = a.alloc(m * n + 8);
-          a.write(xt, x);
-          a.write(sw, weightScale);
-          a.write(bt, bias);
-          a.f32(ct).fill(-7); // sentinels: nothing past m×n may be written
-          k.packI8Panels(n, kk, weight, panels);
-          k.quantizeRows(xt, qt, sa, m, kk);
-          k.gemmI8(m, n, kk, qt, panels, sa, sw, bt, ct);
+          const got = int8Linear(k, x, weight, weightScale, bias, m, n, kk);
           const ref = refQuantize(x, m, kk, 0);
           const want = refGemm(ref.q, ref.s, weight, weightScale, bias, m, n, kk);
-          const got = a.read(ct);
           const where = `m=${m} n=${n} k=${kk}`;
           expect(bits(got.subarray(0, m * n)), where).toEqual(bits(want));
           expect(Array.from(got.subarray(m * n)), where).toEqual(new Array(8).fill(-7));
-          for (const t of [xt, qt, sa, panels, sw, bt, ct]) a.release(t);
           cases++;
         }
       }
@@ -112,35 +113,17 @@ describe.each(['strict', 'relaxed'] as SimdMode[])('int8 kernels, %s build', (si
 
   test('gemmI8: the extremes (all ±127 over k = 784) sum exactly in i32', async () => {
     const k = await kernels(simd);
-    const a = k.arena;
     const m = 5;
     const n = 9;
     const kk = 784;
     const x = new Float32Array(m * kk).map((_, i) => (i % 3 === 0 ? -1 : 1));
     const weight = new Int8Array(n * kk).map((_, i) => (i % 5 === 0 ? 127 : -127));
     const ones = new Float32Array(n).fill(1);
-    const xt = a.alloc(m * kk);
-    const qt = a.alloc(k.i8RowsSize(m, kk));
-    const sa = a.alloc(m);
-    const panels = a.alloc(k.i8PanelsSize(n, kk));
-    const sw = a.alloc(n);
-    const bt = a.alloc(n);
-    const ct = a.alloc(m * n);
-    a.write(xt, x);
-    a.write(sw, ones);
-    k.packI8Panels(n, kk, weight, panels);
-    k.quantizeRows(xt, qt, sa, m, kk, 1 / 127); // q = ±127 exactly: |acc| up to 127²·784 = 12,645,136
-    a.write(sa, new Float32Array(m).fill(1));
-    k.gemmI8(m, n, kk, qt, panels, sa, sw, bt, ct);
-    const got = a.read(ct);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let p = 0; p < kk; p++) acc += Math.sign(x[i * kk + p]) * 127 * weight[j * kk + p];
-        expect(got[i * n + j]).toBe(f(acc));
-      }
-    }
-    for (const t of [xt, qt, sa, panels, sw, bt, ct]) a.release(t);
+    // q = ±127 exactly (fixed scale 1/127): |acc| up to 127²·784 = 12,645,136, exact in f32 too
+    const got = int8Linear(k, x, weight, ones, new Float32Array(n), m, n, kk, 1 / 127);
+    const sx = refQuantize(x, m, kk, 1 / 127);
+    expect(Array.from(sx.q).every((v) => Math.abs(v) === 127)).toBe(true);
+    expect(bits(got.subarray(0, m * n))).toEqual(bits(refGemm(sx.q, sx.s, weight, ones, new Float32Array(n), m, n, kk)));
   });
 });
 
@@ -152,17 +135,7 @@ test('the strict and relaxed builds give the same int8 GEMM bits (no relaxed ins
   const bias = uniform(rand, n, -1, 1);
   const out: number[][] = [];
   for (const simd of ['strict', 'relaxed'] as SimdMode[]) {
-    const k = await kernels(simd);
-    const a = k.arena;
-    const [xt, qt, sa, panels, sw, bt, ct] = [m * kk, k.i8RowsSize(m, kk), m, k.i8PanelsSize(n, kk), n, n, m * n].map((s) => a.alloc(s));
-    a.write(xt, x);
-    a.write(sw, weightScale);
-    a.write(bt, bias);
-    k.packI8Panels(n, kk, weight, panels);
-    k.quantizeRows(xt, qt, sa, m, kk);
-    k.gemmI8(m, n, kk, qt, panels, sa, sw, bt, ct);
-    out.push(bits(a.read(ct)));
-    for (const t of [xt, qt, sa, panels, sw, bt, ct]) a.release(t);
+    out.push(bits(int8Linear(await kernels(simd), x, weight, weightScale, bias, m, n, kk)));
   }
   expect(out[1]).toEqual(out[0]);
 });

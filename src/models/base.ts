@@ -10,7 +10,7 @@ import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from '../nn/o
 import { fit, stage, type FitOptions, type History, type Trainable } from '../train/fit.js';
 import { loadSafetensorsInto, saveModel, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
-import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
+import { calibrateScorer, checkScoreOptions, detectRows, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -204,21 +204,13 @@ export abstract class ModelBase<C extends BaseConfig> implements Trainable {
   /** Sets model.threshold from the scores of rows x (mostly normal) by a rule; returns it. */
   calibrate(x: Matrix, rule: CalibrationRule): number {
     this.alive();
-    const r = checkRule(rule, this.scoreMetrics);
-    const t = r.threshold(this.score(x, { metric: r.metric }));
-    this.setThreshold(t, r.metric);
-    return t;
+    return calibrateScorer(this, x, rule);
   }
 
   /** Scores, flags (1 = anomaly: score > threshold) and the threshold; needs calibrate first. */
   detect(x: Matrix): Detection {
     this.alive();
-    const threshold = this.thresholdValue;
-    if (threshold === undefined) {
-      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or set model.threshold) before predict or detect');
-    }
-    const scores = this.score(x, { metric: this.thresholdMetricValue });
-    return { scores, flags: flagsOf(scores, threshold), threshold };
+    return detectRows(this, x);
   }
 
   /** 1 for each row flagged as an anomaly, else 0; needs calibrate first. */

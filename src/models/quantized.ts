@@ -10,7 +10,7 @@ import { Dropout } from '../nn/dropout.js';
 import { stage } from '../train/fit.js';
 import { addDetectorState, modelMetadata, readNormalizer, readThreshold, type DetectorState } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, type NormalizeKind, type Normalizer } from './normalizer.js';
-import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
+import { calibrateScorer, checkScoreOptions, detectRows, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 import { writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
 
 /**
@@ -296,21 +296,13 @@ export class QuantizedModel implements DetectorState {
   /** Sets the threshold from the scores of rows x (mostly normal) by a rule; returns it. */
   calibrate(x: Matrix, rule: CalibrationRule): number {
     this.alive();
-    const r = checkRule(rule, this.scoreMetrics);
-    const t = r.threshold(this.score(x, { metric: r.metric }));
-    this.setThreshold(t, r.metric);
-    return t;
+    return calibrateScorer(this, x, rule);
   }
 
   /** Scores, flags (1 = anomaly: score > threshold) and the threshold. */
   detect(x: Matrix): Detection {
     this.alive();
-    const threshold = this.thresholdValue;
-    if (threshold === undefined) {
-      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or calibrate the f32 model before quantize) before predict or detect');
-    }
-    const scores = this.score(x, { metric: this.thresholdMetricValue });
-    return { scores, flags: flagsOf(scores, threshold), threshold };
+    return detectRows(this, x);
   }
 
   /** 1 for each row flagged as an anomaly, else 0. */
