@@ -2,7 +2,8 @@
 //
 // Conventions, shared by every kernel:
 // - Pointers are byte offsets into linear memory (usize), aligned to 16 bytes by the TS Arena.
-//   Sizes are element counts (i32). All tensors are f32, row-major and contiguous.
+//   Sizes are element counts (i32). All tensors are f32, row-major and contiguous, except the
+//   int8 path's quantized operands (int8.ts: i16 activations, i8 weight panels).
 // - Kernels never allocate. Scratch space (GEMM packing panels) is static data in this module.
 // - The hot loops run on f32x4; a scalar tail handles sizes that are not multiples of 4 and uses
 //   the same arithmetic as one SIMD lane, so an element's result never depends on its position.
@@ -22,6 +23,7 @@ export * from './optimizers';
 export * from './random';
 export * from './noise';
 export * from './conv';
+export * from './int8';
 
 /** First free byte after this module's static data: the TS Arena allocates from here. */
 export function heap_base(): usize {

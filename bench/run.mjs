@@ -232,6 +232,11 @@ for (const [b, goal] of [[64, 15000], [256, 18000]]) {
   if (l !== undefined) target('inference latency, batch 1', '≤ 20 µs', `${fmt(l)} µs (relaxed ${fmt(v('ours-relaxed', 'infer latency, batch 1'))})`, l <= 20);
   const t = v('ours', 'infer throughput, batch 256');
   if (t !== undefined) target('inference throughput, batch 256', '≥ 50,000 samples/s', `${fmt(t)} samples/s (relaxed ${fmt(v('ours-relaxed', 'infer throughput, batch 256'))})`, t >= 50000);
+  // int8 (issue 13): against the f32 strict rows of the same run
+  const l8 = v('ours', 'int8 infer latency, batch 1');
+  if (l8 !== undefined) target('int8 inference latency, batch 1', '≤ 12 µs', `${fmt(l8)} µs (f32 strict ${fmt(l)} µs; ORT-web ${fmt(v('ort', 'infer latency, batch 1'))} µs)`, l8 <= 12);
+  const t8 = v('ours', 'int8 infer throughput, batch 256');
+  if (t8 !== undefined && t !== undefined) target('int8 inference throughput, batch 256', '≥ 1.6× f32 strict', `${fmt(t8)} samples/s = ${(t8 / t).toFixed(2)}× f32 strict`, t8 / t >= 1.6);
 }
 if (cold?.ours) target('cold start (import + init + model + first inference, in process)', '< 20 ms', `${cold.ours.totalMs.toFixed(1)} ms (process wall ${cold.ours.wallMs.toFixed(0)} ms; an empty node process ${cold.emptyNodeWallMs.toFixed(0)} ms)`, cold.ours.totalMs < 20);
 target('.wasm size', '< 64 KB', `${sizes.strict.bytes.toLocaleString('en-US')} B strict, ${sizes.relaxed.bytes.toLocaleString('en-US')} B relaxed`, sizes.strict.bytes < 65536 && sizes.relaxed.bytes < 65536);

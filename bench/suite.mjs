@@ -130,5 +130,18 @@ if (sections.has('infer') && impl.infer) {
   }
 }
 
+// ours only: the same model quantized to int8 (docs/int8.md); |Δ| is the quantization error
+if (sections.has('infer') && impl.inferInt8) {
+  for (const b of [1, 256]) {
+    const inf = await impl.inferInt8(b, x);
+    const diff = maxAbsDiff(await inf.run(), (b === 1 ? ref.out1 : ref.out256).subarray(0, b * 784));
+    const t = await measure(() => inf.run(), quick, clock);
+    await inf.dispose();
+    const note = `int8; max |Δ| vs ours f32 ${diff.toExponential(1)}`;
+    if (b === 1) push({ id: 'int8 infer latency, batch 1', section: 'infer', metric: 'µs', value: t.p50 * 1000, ...t, maxDiff: diff, note });
+    else push({ id: 'int8 infer throughput, batch 256', section: 'infer', metric: 'samples/s', value: (b * 1000) / t.p50, ...t, maxDiff: diff, note });
+  }
+}
+
 await impl.teardown?.();
 writeFileSync(arg('out'), JSON.stringify({ impl: implName, label, opts, rows }, null, 1));

@@ -2,7 +2,7 @@
 // views on the page's canvases (OffscreenCanvas). It uses only latent-wasm's public API. The
 // page's main thread runs no kernel and draws nothing, so it stays responsive while training.
 import {
-  init, loadModel, pairRows, simdMode, Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder, VERSION,
+  init, loadModel, pairRows, QuantizedModel, simdMode, Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder, VERSION,
   type AnyModel, type BatchLogs,
 } from '../src/index.js';
 import { loadDigits, type Digits } from './digits.js';
@@ -464,6 +464,10 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'open': {
       await stop();
       const m = loadModel(msg.bytes);
+      if (m instanceof QuantizedModel) {
+        m.dispose();
+        throw new Error('this page trains models: an int8 (quantized) file can be used for inference only');
+      }
       if (m.inputSize !== 784) {
         const size = m.inputSize;
         m.dispose();

@@ -31,9 +31,16 @@ export {
 } from './models/autoencoder.js';
 export { VAE, type VAEConfig, type ResolvedVAEConfig } from './models/vae.js';
 export { loadModel, type AnyModel } from './io/load-model.js';
+export {
+  QuantizedModel,
+  type QuantizeOptions,
+  type QuantizedConfig,
+  type QuantizedLayerConfig,
+  type ActivationQuantization,
+} from './models/quantized.js';
 export { toOnnx, type OnnxOptions } from './io/onnx.js';
 export { FORMAT_VERSION, type SaveOptions } from './io/model-file.js';
-export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
+export { readSafetensors, writeSafetensors, toFloat32, type SafetensorsFile, type TensorEntry, type TensorToWrite } from './io/safetensors.js';
 export { readIdx, idxToFloat32, type IdxFile } from './io/idx.js';
 export { VERSION } from './version.js';
 export { ConvAutoencoder, type ConvAutoencoderConfig } from './models/conv-autoencoder.js';

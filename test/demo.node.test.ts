@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright';
-import { Autoencoder, init, loadModel } from '../src/index.js';
+import { Autoencoder, init } from '../src/index.js';
 import { decodeDigits } from '../demo/digits.js';
 import { loadMnist } from '../examples/load-mnist.mjs';
 import { serve } from './runtimes/browser.js';
@@ -194,7 +194,7 @@ describe('the demo page, built and served statically, in Chromium', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
       expect(download.suggestedFilename()).toBe('latent-wasm-autoencoder.safetensors');
       const file = readFileSync((await download.path())!);
-      const saved = loadModel(file);
+      const saved = Autoencoder.load(file);
       expect(saved.evaluate(test).loss).toBe(aeVal.at(-1));
       saved.dispose();
       await page.click('#reset');

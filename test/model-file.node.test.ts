@@ -18,7 +18,7 @@ test('saveFile then loadFile gives the same model; replacing a file leaves no te
   await saveFile(a, path);
   await a.fit(x, { epochs: 1, batchSize: 8 });
   await saveFile(a, path, { optimizer: true });
-  const b = await loadFile(path);
+  const b = (await loadFile(path)) as Autoencoder;
   expect(Array.from(b.reconstruct(x))).toEqual(Array.from(a.reconstruct(x)));
   expect(b.optimizer.step).toBe(a.optimizer.step);
   expect(await readdir(dir)).toEqual(['model.safetensors']);

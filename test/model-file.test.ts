@@ -84,7 +84,7 @@ describe('save and loadModel', () => {
   test('with the optimizer state, training resumes exactly', async () => {
     const a = new Autoencoder(config);
     await a.fit(x, { epochs: 1, batchSize: 16 });
-    const b = loadModel(a.save({ optimizer: true }));
+    const b = loadModel(a.save({ optimizer: true })) as Autoencoder;
     expect(b.optimizer.step).toBe(a.optimizer.step);
     await a.fit(x, { epochs: 2, batchSize: 16 });
     await b.fit(x, { epochs: 2, batchSize: 16 });
@@ -94,7 +94,7 @@ describe('save and loadModel', () => {
     // without it, the moments restart and the runs part ways
     const c = new Autoencoder(config);
     await c.fit(x, { epochs: 1, batchSize: 16 });
-    const d = loadModel(c.save());
+    const d = loadModel(c.save()) as Autoencoder;
     expect(d.optimizer.step).toBe(0);
     await c.fit(x, { epochs: 1, batchSize: 16 });
     await d.fit(x, { epochs: 1, batchSize: 16 });

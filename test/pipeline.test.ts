@@ -11,7 +11,6 @@ import {
   VAE,
   init,
   liveTensors,
-  loadModel,
   readSafetensors,
   toFloat32,
   writeSafetensors,
@@ -108,7 +107,7 @@ describe('bad updates (defect 10)', () => {
     expect(ae.optimizer.step).toBe(steps);
     for (const w of Object.values(ae.getWeights())) expect(w.every(Number.isFinite)).toBe(true);
     for (const optimizer of [false, true]) {
-      const back = loadModel(ae.save({ optimizer }));
+      const back = Autoencoder.load(ae.save({ optimizer }));
       expect(weightsEqual(back.getWeights(), last)).toBe(true);
       back.dispose();
     }
@@ -180,7 +179,7 @@ describe('flat parameter buffers', () => {
     const config = JSON.parse(file.metadata!.config);
     config.optimizer.amsgrad = false;
     const old = writeSafetensors([...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: toFloat32(t, name) })), { ...file.metadata, config: JSON.stringify(config) });
-    const back = loadModel(old);
+    const back = Autoencoder.load(old);
     expect(back.optimizer.stateTensors()[0].length).toBe(2);
     expect(weightsEqual(back.getWeights(), ams.getWeights())).toBe(true);
     for (const m of [plain, ams, back]) m.dispose();

@@ -3,7 +3,8 @@
 // `.wasm` as modules (compiling from bytes is forbidden there: the test checks that it is), loads
 // a model file saved here in Node, and returns codes and reconstructions: bit-identical to Node's.
 // It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun; and a
-// calibrated, normalized detector saved in Node gives Node's scores and flags bit for bit.
+// calibrated, normalized detector saved in Node gives Node's scores and flags bit for bit; and
+// the saved model's int8 quantization (a third file) gives Node's codes and reconstructions.
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lib from '../src/index.js';
 import { bins, installRuntimes, toolsDir } from '../scripts/install-runtimes.mjs';
@@ -16,6 +17,7 @@ interface WorkerResult {
   train: HashResult;
   infer: ReturnType<typeof inferRun>;
   detect: ReturnType<typeof detectRun>;
+  int8: ReturnType<typeof inferRun>;
   bytesRefused: string | null;
 }
 
@@ -23,6 +25,8 @@ let bundle: WorkerBundle;
 let node: HashResult;
 let nodeInfer: ReturnType<typeof inferRun>;
 let nodeDetect: ReturnType<typeof detectRun>;
+/** int8 (docs/int8.md): the trained model quantized here, and what Node infers with its file. */
+let nodeInt8: ReturnType<typeof inferRun>;
 
 beforeAll(async () => {
   const [app] = await Promise.all([packedApp(), installRuntimes()]);
@@ -31,7 +35,11 @@ beforeAll(async () => {
   nodeInfer = inferRun(lib, model!);
   const detector = await detectorModel(lib);
   nodeDetect = detectRun(lib, detector);
-  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector);
+  const f32 = lib.loadModel(model!) as lib.Autoencoder;
+  const int8 = f32.quantize().save();
+  f32.dispose();
+  nodeInt8 = inferRun(lib, int8);
+  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector, int8);
 }, 600_000);
 
 function checkWorker(got: WorkerResult, trained = true) {
@@ -45,6 +53,10 @@ function checkWorker(got: WorkerResult, trained = true) {
   expect(nodeDetect.flags.filter((f) => f === 1).length).toBeLessThan(nodeDetect.flags.length / 5);
   expect(got.detect).toEqual(nodeDetect);
   if (trained) expect(got.train).toEqual(node);
+  // int8: the quantized model's file, loaded in the Worker, gives Node's bits
+  expect(got.int8.codes).toHaveLength(32 * 4);
+  expect(got.int8).toEqual(nodeInt8);
+  expect(got.int8).not.toEqual(nodeInfer);
 }
 
 describe('workerd', () => {
@@ -71,6 +83,7 @@ describe('Miniflare', () => {
         { type: 'CompiledWasm', path: bundle.wasm },
         { type: 'Data', path: bundle.model },
         { type: 'Data', path: bundle.detector },
+        { type: 'Data', path: bundle.int8Model },
       ],
       modulesRoot: bundle.dir,
       compatibilityDate: '2025-01-01',

@@ -121,4 +121,14 @@ export function infer(batch, x) {
   return { run: () => ae.reconstruct(input), dispose: () => ae.dispose() };
 }
 
+/** The same model (seed-0 init, the reference weights) quantized: int8 weights, activations
+ *  per row (the default of quantize()); QuantizedModel.reconstruct, the public API. */
+export function inferInt8(batch, x) {
+  const ae = new Autoencoder(CARD);
+  const q = ae.quantize();
+  ae.dispose();
+  const input = x.subarray(0, batch * 784);
+  return { run: () => q.reconstruct(input), dispose: () => q.dispose() };
+}
+
 export async function teardown() {}

@@ -84,20 +84,8 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
     throw new InputError(`save options.optimizer must be a boolean; got ${describe(options.optimizer)}`);
   }
   const tensors: TensorToWrite[] = model.params().map((p) => ({ name: p.name, shape: [...p.shape], data: model.arena.read(p.value) }));
-  const metadata: Record<string, string> = {
-    format: FORMAT,
-    formatVersion: String(FORMAT_VERSION),
-    libraryVersion: VERSION,
-    kind: model.kind,
-    config: JSON.stringify(model.config),
-  };
-  const norm = model.normalizer;
-  if (norm) tensors.push({ name: SHIFT, shape: [norm.shift.length], data: norm.shift }, { name: SCALE, shape: [norm.scale.length], data: norm.scale });
-  if (model.threshold !== undefined) {
-    // String(number) is the shortest text that parses back to the same double
-    metadata.threshold = String(model.threshold);
-    metadata.thresholdMetric = model.thresholdMetric!;
-  }
+  const metadata = modelMetadata(model.kind, model.config);
+  addDetectorState(model, tensors, metadata);
   if (options.optimizer) {
     const opt = model.optimizer;
     const slots = SLOTS[opt.config.type];
@@ -181,6 +169,25 @@ function asBytes(bytes: unknown, what: string): Uint8Array {
   if (bytes instanceof Uint8Array) return bytes;
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   throw new InputError(`${what} must be a Uint8Array or an ArrayBuffer; got ${describe(bytes)}`);
+}
+
+/** The `__metadata__` of every model file: format, versions, the model's kind and config (JSON). */
+export function modelMetadata(kind: string, config: object): Record<string, string> {
+  return { format: FORMAT, formatVersion: String(FORMAT_VERSION), libraryVersion: VERSION, kind, config: JSON.stringify(config) };
+}
+
+/** What a model file keeps of a detector besides the weights (every model, the int8 one too). */
+export type DetectorState = Pick<SavableModel, 'config' | 'inputSize' | 'normalizer' | 'threshold' | 'thresholdMetric' | 'scoreMetrics'>;
+
+/** Adds the normalizer's tensors and the threshold's metadata of `model`, when it has them. */
+export function addDetectorState(model: DetectorState, tensors: TensorToWrite[], metadata: Record<string, string>): void {
+  const norm = model.normalizer;
+  if (norm) tensors.push({ name: SHIFT, shape: [norm.shift.length], data: norm.shift }, { name: SCALE, shape: [norm.scale.length], data: norm.scale });
+  if (model.threshold !== undefined) {
+    // String(number) is the shortest text that parses back to the same double
+    metadata.threshold = String(model.threshold);
+    metadata.thresholdMetric = model.thresholdMetric!;
+  }
 }
 
 /** Parses a file written by saveModel: its kind and config, checked. */
@@ -276,7 +283,7 @@ function stateCount(model: SavableModel): number {
 }
 
 /** The file's normalizer tensors, checked (both or neither; the model's width; finite; scale > 0). */
-function readNormalizer(model: SavableModel, file: SafetensorsFile, expected: Set<string>): Normalizer | null {
+export function readNormalizer(model: DetectorState, file: SafetensorsFile, expected: Set<string>): Normalizer | null {
   const kind = (model.config as { normalize?: NormalizeKind }).normalize;
   const shift = file.tensors.get(SHIFT);
   const scale = file.tensors.get(SCALE);
@@ -302,7 +309,7 @@ function readNormalizer(model: SavableModel, file: SafetensorsFile, expected: Se
 }
 
 /** The threshold in the metadata (and the score it applies to), checked. */
-function readThreshold(model: SavableModel, meta: Record<string, string>): { value: number; metric: ScoreMetric } | null {
+export function readThreshold(model: DetectorState, meta: Record<string, string>): { value: number; metric: ScoreMetric } | null {
   if (meta.threshold === undefined) return null;
   const value = Number(meta.threshold);
   if (meta.threshold.trim() === '' || !Number.isFinite(value)) throw new FormatError(`__metadata__.threshold must be a finite number; got '${meta.threshold}'`);

@@ -49,11 +49,11 @@ export interface SafetensorsFile {
   tensors: Map<string, TensorEntry>;
 }
 
-/** One tensor to write: F32, row-major, `shape` product equal to `data.length`. */
+/** One tensor to write, row-major, `shape` product equal to `data.length`: F32, or I8 (int8 models). */
 export interface TensorToWrite {
   name: string;
   shape: number[];
-  data: Float32Array;
+  data: Float32Array | Int8Array;
 }
 
 /** Same limit as the reference reader (MAX_HEADER_SIZE): a larger header is refused unread. */
@@ -278,7 +278,7 @@ export function toFloat32(entry: TensorEntry, name: string): Float32Array {
 }
 
 /**
- * Writes F32 tensors as a safetensors file: data packed in the given order, little-endian; the
+ * Writes F32 (Float32Array) and I8 (Int8Array) tensors as a safetensors file: data packed in the given order, little-endian; the
  * header JSON (`__metadata__` first when given) padded with spaces to a multiple of 8 bytes,
  * as the reference writer does, so the data starts 8-aligned. Throws InputError for bad
  * arguments (shape vs data length, duplicate or reserved names, non-string metadata values).
@@ -312,7 +312,9 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
     if (name === METADATA_KEY) throw new InputError(`${what}.name is "${METADATA_KEY}", which the format reserves for metadata`);
     if (names.has(name)) throw new InputError(`${what}.name "${name}" is a duplicate; tensor names must be unique`);
     names.add(name);
-    if (!(data instanceof Float32Array)) throw new InputError(`${what} ("${name}").data is ${describe(data)}; expected a Float32Array`);
+    if (!(data instanceof Float32Array) && !(data instanceof Int8Array)) {
+      throw new InputError(`${what} ("${name}").data is ${describe(data)}; expected a Float32Array (F32) or an Int8Array (I8)`);
+    }
     if (!Array.isArray(shape)) throw new InputError(`${what} ("${name}").shape is ${describe(shape)}; expected an array of integers ≥ 0`);
     let count = 1;
     for (let d = 0; d < shape.length; d++) {
@@ -326,9 +328,9 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
         `${what} ("${name}") has shape [${shape.join(', ')}] (${count} elements) but data has ${data.length} values`,
       );
     }
-    const info = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * data.length] };
+    const info = { dtype: data instanceof Int8Array ? 'I8' : 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
     members.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
-    offset += 4 * data.length;
+    offset += data.byteLength;
   }
   const json = new TextEncoder().encode(`{${members.join(',')}}`);
   const headerLen = Math.ceil(json.length / 8) * 8;
@@ -343,7 +345,7 @@ export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<str
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let pos = 8 + headerLen;
   for (const t of tensors) {
-    if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    if (LITTLE_ENDIAN_HOST || t.data instanceof Int8Array) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], LE);
     pos += t.data.byteLength;
   }

@@ -9,6 +9,7 @@ import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import type { FitOptions, History } from '../train/fit.js';
 import { ModelBase } from './base.js';
+import type { InferenceLayers } from './quantized.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import {
   activationSpec, checkLayers, checkLayersObject, dense, lastActivation, lastDense, resolveLoss, widths,
@@ -140,6 +141,10 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 're
 
   protected get decoderNet(): Sequential {
     return this.decoder;
+  }
+
+  protected inferenceLayers(): InferenceLayers {
+    return { encoder: this.encoder.layers, decoder: this.decoder.layers };
   }
 
   protected reconstructRows(x: Tensor, rows: number): Tensor {

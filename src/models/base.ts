@@ -13,8 +13,9 @@ import { fit, type FitOptions, type History, type Trainable } from '../train/fit
 import type { DataSource } from '../train/source.js';
 import { loadModelFile, loadSafetensorsInto, saveModel, type ModelClass, type SaveOptions } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, NormalizerFitter, resolveNormalize, type NormalizeKind, type Normalizer } from './normalizer.js';
-import { checkRule, checkScoreOptions, flagsOf, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
+import { calibrateScorer, checkScoreOptions, detectRows, rowErrors, type CalibrationRule, type Detection, type ScoreMetric, type ScoreOptions } from './detector.js';
 import { formatSummary, type SummaryPart } from './summary.js';
+import { quantizeModel, type InferenceLayers, type QuantizedModel, type QuantizeOptions } from './quantized.js';
 
 /** What every resolved model config holds. */
 export interface BaseConfig {
@@ -265,21 +266,13 @@ implements Trainable {
   /** Sets model.threshold from the scores of rows x (mostly normal) by a rule; returns it. */
   calibrate(x: Matrix, rule: CalibrationRule): number {
     this.alive();
-    const r = checkRule(rule, this.scoreMetrics);
-    const t = r.threshold(this.score(x, { metric: r.metric }));
-    this.setThreshold(t, r.metric);
-    return t;
+    return calibrateScorer(this, x, rule);
   }
 
   /** Scores, flags (1 = anomaly: score > threshold) and the threshold; needs calibrate first. */
   detect(x: Matrix): Detection {
     this.alive();
-    const threshold = this.thresholdValue;
-    if (threshold === undefined) {
-      throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or set model.threshold) before predict or detect');
-    }
-    const scores = this.score(x, { metric: this.thresholdMetricValue });
-    return { scores, flags: flagsOf(scores, threshold), threshold };
+    return detectRows(this, x);
   }
 
   /** 1 for each row flagged as an anomaly, else 0; needs calibrate first. */
@@ -338,6 +331,18 @@ implements Trainable {
     const parts = this.summaryParts();
     const first = parts[0];
     return formatSummary(`${this.constructor.name} (${this.kind})`, 'layer' in first ? first.layer.inShape : first.inShape, parts);
+  }
+
+  /**
+   * The int8 model of this one (docs/int8.md): int8 weights with one scale per output channel,
+   * activations quantized per row ('dynamic', the default) or with scales from `calibration`
+   * rows ('static'). Dense and dropout layers; other layers throw an InputError naming them.
+   * The normalizer and the threshold (unless on 'negElbo') come along.
+   */
+  quantize(options?: QuantizeOptions): QuantizedModel {
+    this.alive();
+    const detector = { normalize: this.config.normalize, normalizer: this.normalizer, threshold: this.threshold, thresholdMetric: this.thresholdMetric };
+    return quantizeModel(this.kind, this.inferenceLayers(), this.inputSize, this.latentSize, detector, options);
   }
 
   /** Frees the model's memory. Any later call throws DisposedError. */
@@ -425,6 +430,8 @@ implements Trainable {
 
   /** The model's networks in forward order, for summary(). */
   protected abstract summaryParts(): SummaryPart[];
+  /** The layers inference runs through: x → code (encode), then code → output (decode). */
+  protected abstract inferenceLayers(): InferenceLayers;
   /** The network that maps codes to outputs (decode). */
   protected abstract get decoderNet(): Sequential;
   /** Inference: the reconstruction of `rows` staged rows. */

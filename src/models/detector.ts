@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { checkKeys, checkNumber } from '../data.js';
+import { checkKeys, checkNumber, type Matrix } from '../data.js';
 
 /**
  * Anomaly detection on top of any model: per-row scores, a threshold calibrated from scores of
@@ -34,6 +34,33 @@ export interface Detection {
   scores: Float32Array;
   flags: Uint8Array;
   threshold: number;
+}
+
+/** What calibrate and detect need of a model: every model class, the int8 one too. */
+export interface Scorer {
+  readonly scoreMetrics: readonly ScoreMetric[];
+  readonly threshold: number | undefined;
+  readonly thresholdMetric: ScoreMetric | undefined;
+  score(x: Matrix, options?: ScoreOptions): Float32Array;
+  setThreshold(t: number | undefined, metric: ScoreMetric): void;
+}
+
+/** model.calibrate: sets the threshold from the scores of rows x by a rule; returns it. */
+export function calibrateScorer(model: Scorer, x: Matrix, rule: CalibrationRule): number {
+  const r = checkRule(rule, model.scoreMetrics);
+  const t = r.threshold(model.score(x, { metric: r.metric }));
+  model.setThreshold(t, r.metric);
+  return t;
+}
+
+/** model.detect: scores, flags (score > threshold) and the threshold; needs one. */
+export function detectRows(model: Scorer, x: Matrix): Detection {
+  const threshold = model.threshold;
+  if (threshold === undefined) {
+    throw new InputError('this model has no threshold: call calibrate(x, { contamination: 0.01 }) (or set model.threshold) before predict or detect');
+  }
+  const scores = model.score(x, { metric: model.thresholdMetric });
+  return { scores, flags: flagsOf(scores, threshold), threshold };
 }
 
 /** Checks score options against the metrics a model offers; returns the metric. */

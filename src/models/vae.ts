@@ -8,6 +8,7 @@ import { Dense, Sequential, type Param } from '../nn/layers.js';
 import type { SummaryPart } from './summary.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type ResolvedOptimizer } from '../nn/optimizers.js';
 import { ModelBase } from './base.js';
+import type { InferenceLayers } from './quantized.js';
 import type { NormalizeKind, NormalizeOption } from './normalizer.js';
 import type { ScoreMetric } from './detector.js';
 import { activationSpec, checkLayers, checkLayersObject, dense, lastDense, resolveLoss, widths, type Activation, type LayersDescription } from './spec.js';
@@ -181,6 +182,11 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
 
   protected get decoderNet(): Sequential {
     return this.decoder;
+  }
+
+  /** Inference encodes to μ (the logvar head is needed only for sampling and the ELBO). */
+  protected inferenceLayers(): InferenceLayers {
+    return { encoder: [...this.encoder.layers, this.muHead], decoder: this.decoder.layers };
   }
 
   /** Deterministic reconstruction: decode(μ). */

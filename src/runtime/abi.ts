@@ -153,6 +153,12 @@ export const KERNELS = {
   f32_bias_channels_act: fn(['act', 'alpha', 'z', 'bias', 'y', 'batch', 'c', 'hw']),
   /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]: a conv layer's bias gradient. */
   f32_channel_sum: fn(['x', 'out', 'batch', 'c', 'hw', 'accumulate']),
+
+  // int8.ts: int8 inference (i32 sums, the same bits in both builds)
+  /** q (i16 [m×kp], pad 0) = clamp(nearest(x/s), ±127) per row; s = fixedScale > 0, else max|row|/127 (1 for 0). */
+  i8_quantize_rows: fn(['x', 'q', 'scales', 'm', 'k', 'kp', 'fixedScale']),
+  /** c (f32 [m×n]) = ((f32(Σ a·w) · sa[i]) · sw[j]) + bias[j]; a i16 [m×kp], w i8 panels of 8 columns. */
+  i8_gemm_panels: fn(['m', 'n', 'kp', 'a', 'panels', 'sa', 'sw', 'bias', 'c']),
 } as const;
 
 export type KernelName = keyof typeof KERNELS;

@@ -399,7 +399,56 @@ export class Kernels {
     fits(out, c, 'channelSum out');
     this.arena.ex.f32_channel_sum(x.offset, out.offset, batch, c, hw, accumulate ? 1 : 0);
   }
+
+  // ---- int8 inference (assembly/int8.ts): k is padded to even (kp) for the pairs dot_i16x8_s sums ----
+
+  /** 4-byte slots of the i16 activations of m rows of k values (quantizeRows' q). */
+  i8RowsSize(m: number, k: number): number {
+    return (m * evenUp(k)) / 2;
+  }
+
+  /** 4-byte slots of the panels of an int8 W [n×k] (packI8Panels). */
+  i8PanelsSize(n: number, k: number): number {
+    return (Math.ceil(n / 8) * 8 * evenUp(k)) / 4;
+  }
+
+  /**
+   * Packs an int8 W [n×k] (PyTorch's [out, in], row-major) into the 8-column panels gemmI8 reads
+   * (layout: assembly/int8.ts). Done once per model, so in TypeScript.
+   */
+  packI8Panels(n: number, k: number, w: Int8Array, panels: Tensor): void {
+    if (w.length !== n * k) throw new RuntimeError(`packI8Panels: W has ${w.length} values, expected ${n}×${k}`);
+    fits(panels, this.i8PanelsSize(n, k), 'packI8Panels panels');
+    const kp = evenUp(k);
+    const out = new Int8Array(this.arena.bytes(panels).buffer, panels.offset, this.i8PanelsSize(n, k) * 4);
+    out.fill(0);
+    for (let j = 0; j < n; j++) {
+      const base = (j >> 3) * 8 * kp + ((j & 7) >> 2) * 8 + (j & 3) * 2;
+      for (let p = 0; p < k; p++) out[base + (p >> 1) * 16 + (p & 1)] = w[j * k + p];
+    }
+  }
+
+  /** q (i16 [m×kp]) = x (f32 [m×k]) quantized per row; scales[i] = fixedScale > 0, else max|x[i, :]|/127. */
+  quantizeRows(x: Tensor, q: Tensor, scales: Tensor, m: number, k: number, fixedScale = 0): void {
+    fits(x, m * k, 'quantizeRows x');
+    fits(q, this.i8RowsSize(m, k), 'quantizeRows q');
+    fits(scales, m, 'quantizeRows scales');
+    this.arena.ex.i8_quantize_rows(x.offset, q.offset, scales.offset, m, k, evenUp(k), fixedScale);
+  }
+
+  /** c (f32 [m×n]) = ((f32(a·Wᵀ) · sa[i]) · sw[j]) + bias[j], exact i32 sums; a from quantizeRows, W from packI8Panels. */
+  gemmI8(m: number, n: number, k: number, a: Tensor, panels: Tensor, sa: Tensor, sw: Tensor, bias: Tensor, c: Tensor): void {
+    fits(a, this.i8RowsSize(m, k), 'gemmI8 a');
+    fits(panels, this.i8PanelsSize(n, k), 'gemmI8 panels');
+    fits(sa, m, 'gemmI8 sa');
+    fits(sw, n, 'gemmI8 sw');
+    fits(bias, n, 'gemmI8 bias');
+    fits(c, m * n, 'gemmI8 c');
+    this.arena.ex.i8_gemm_panels(m, n, evenUp(k), a.offset, panels.offset, sa.offset, sw.offset, bias.offset, c.offset);
+  }
 }
+
+const evenUp = (k: number): number => k + (k & 1);
 
 /** [rowStride, sampleStride] of a column matrix, per sample or batched (assembly/conv.ts). */
 function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {

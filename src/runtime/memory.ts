@@ -172,6 +172,11 @@ export class Arena {
     return this.i32View.subarray(t.offset >>> 2, (t.offset >>> 2) + t.size);
   }
 
+  /** A view of t's bytes (4·size of them): for i8/i16 data such as the int8 path's. */
+  bytes(t: Tensor): Uint8Array {
+    return new Uint8Array(this.memory.buffer, t.offset, t.size * 4);
+  }
+
   /** A copy of t's values, owned by the caller. */
   read(t: Tensor, count = t.size): Float32Array {
     return this.f32(t).slice(0, count);

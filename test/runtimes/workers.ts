@@ -12,9 +12,13 @@ export interface WorkerBundle {
   wasm: string;
   model: string;
   detector: string;
+  /** model-int8.bin (data): the saved model quantized (docs/int8.md). */
+  int8Model: string;
 }
 
-export async function bundleWorker(appDir: string, outName: string, model: Uint8Array, detector: Uint8Array): Promise<WorkerBundle> {
+export async function bundleWorker(
+  appDir: string, outName: string, model: Uint8Array, detector: Uint8Array, int8Model: Uint8Array,
+): Promise<WorkerBundle> {
   const { build } = await import('vite');
   const dir = join(appDir, outName);
   mkdirSync(dir, { recursive: true });
@@ -28,7 +32,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
         name: 'worker-modules',
         enforce: 'pre',
         async resolveId(id, importer) {
-          if (id === './model.bin' || id === './detector.bin') return { id, external: true };
+          if (id === './model.bin' || id === './detector.bin' || id === './model-int8.bin') return { id, external: true };
           if (id === 'latent-wasm/wasm') {
             const r = await this.resolve(id, importer, { skipSelf: true });
             if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
@@ -53,6 +57,7 @@ export async function bundleWorker(appDir: string, outName: string, model: Uint8
   copyFileSync(wasmPath, join(dir, 'latent.wasm'));
   writeFileSync(join(dir, 'model.bin'), model);
   writeFileSync(join(dir, 'detector.bin'), detector);
+  writeFileSync(join(dir, 'model-int8.bin'), int8Model);
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -63,10 +68,14 @@ const worker :Workerd.Worker = (
     (name = "latent.wasm", wasm = embed "latent.wasm"),
     (name = "model.bin", data = embed "model.bin"),
     (name = "detector.bin", data = embed "detector.bin"),
+    (name = "model-int8.bin", data = embed "model-int8.bin"),
   ],
   compatibilityDate = "2025-01-01",
 );
 `,
   );
-  return { dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'), detector: join(dir, 'detector.bin') };
+  return {
+    dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'), detector: join(dir, 'detector.bin'),
+    int8Model: join(dir, 'model-int8.bin'),
+  };
 }
