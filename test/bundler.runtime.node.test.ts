@@ -1,6 +1,6 @@
 // A browser app bundled by Vite from the packed package, loaded in headless Chromium under a
 // Content-Security-Policy without 'unsafe-eval': it trains and encodes with no .wasm copied by
-// hand, gives Node's bits, and fits the size budget (JS + inlined wasm < 60 KB gzipped).
+// hand, gives Node's bits, and fits the size budget (JS + inlined wasm < 75 KB gzipped).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser } from 'playwright';
 import * as lib from '../src/index.js';
@@ -75,7 +75,11 @@ describe('bundled with Vite, in Chromium', () => {
     expect(built.lazyJs.some((c) => fetched.some((p) => p.endsWith(c.file)))).toBe(true);
   });
 
-  test('the whole package for a browser app is under 60 KB gzipped', () => {
+  // The app imports the whole namespace, so nothing is tree-shaken: every model, the detectors,
+  // metrics, streaming, int8 models and kernels, the ONNX writer, image tiling. 0.1.0 (models and
+  // files only) measured 53 KB against a 60 KB budget; 0.2.0 with all of the above measures
+  // ~70 KB, so the budget is now 75 KB: it still catches an accidental dependency or duplicate.
+  test('the whole package for a browser app is under 75 KB gzipped', () => {
     const gz = built.startupJs.reduce((s, c) => s + c.gzip, 0);
     const raw = built.startupJs.reduce((s, c) => s + c.bytes, 0);
     const lazy = built.lazyJs.reduce((s, c) => s + c.gzip, 0);
@@ -83,7 +87,7 @@ describe('bundled with Vite, in Chromium', () => {
       `browser app startup JS (with the inlined strict core): ${(raw / KB).toFixed(1)} KB minified, ` +
         `${(gz / KB).toFixed(1)} KB gzipped; relaxed chunk on demand: ${(lazy / KB).toFixed(1)} KB gzipped`,
     );
-    expect(gz).toBeLessThan(60 * KB);
+    expect(gz).toBeLessThan(75 * KB);
   });
 
   test('tree-shaking: importing detectFeatures alone leaves the models and the inlined core out', async () => {

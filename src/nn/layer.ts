@@ -2,17 +2,10 @@ import type { ActivationName, Kernels } from '../runtime/kernels.js';
 import type { Tensor } from '../runtime/memory.js';
 import type { Rng } from '../runtime/rng.js';
 import type { InitName } from './init.js';
-import type { ParamStore } from './params.js';
+import type { Param, ParamStore } from './params.js';
 import type { LayerSpec } from './specs.js';
 
-/** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`); both
- *  are views into the model's flat buffers (ParamStore). */
-export interface Param {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly value: Tensor;
-  readonly grad: Tensor;
-}
+export type { Param };
 
 /**
  * One step of a Sequential. Shapes are per sample (a dense layer's is [features], a conv

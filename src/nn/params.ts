@@ -1,6 +1,14 @@
 import { RuntimeError } from '../errors.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
-import type { Param } from './layer.js';
+
+/** A trainable tensor with its gradient, named as PyTorch names it (`encoder.0.weight`); both
+ *  are views into the model's flat buffers (ParamStore). */
+export interface Param {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly value: Tensor;
+  readonly grad: Tensor;
+}
 
 /** Slots start on 16-value (64-byte) boundaries, as allocations do, so SIMD loads of a layer's
  *  weights stay aligned; the gap values are zero and stay zero (their gradient is zero, so every
