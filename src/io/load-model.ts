@@ -2,7 +2,7 @@ import { Autoencoder, DenoisingAutoencoder, SparseAutoencoder } from '../models/
 import { VAE } from '../models/vae.js';
 import { ConvAutoencoder } from '../models/conv-autoencoder.js';
 import { QuantizedModel, loadQuantized } from '../models/quantized.js';
-import { loadModelFile, readModelHeader } from './model-file.js';
+import { loadModelFile } from './model-file.js';
 
 /** Every model class loadModel can rebuild; each names its `kind`. */
 const MODELS = [Autoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, ConvAutoencoder] as const;
@@ -19,10 +19,5 @@ export type AnyModel = Autoencoder | DenoisingAutoencoder | SparseAutoencoder | 
  * or `kind === 'quantized'`).
  */
 export function loadModel(bytes: Uint8Array | ArrayBuffer): AnyModel | QuantizedModel {
-  const u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (u8 instanceof Uint8Array) {
-    const { file, kind, config } = readModelHeader(u8);
-    if (kind === 'quantized') return loadQuantized(file, config);
-  }
-  return loadModelFile<AnyModel>(bytes, MODELS);
+  return loadModelFile<AnyModel, QuantizedModel>(bytes, MODELS, { quantized: loadQuantized });
 }

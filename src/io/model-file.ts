@@ -101,31 +101,38 @@ export function saveModel(model: SavableModel, options: SaveOptions = {}): Uint8
   return writeSafetensors(tensors, metadata);
 }
 
+/** Builds the model of a kind that is not a class of the family (the int8 model) from its file. */
+export type KindLoader<Q> = (file: SafetensorsFile, config: unknown) => Q;
+
 /**
- * Rebuilds the model a file written by saveModel holds, as the one of `classes` whose kind the
+ * Rebuilds the model a file written by saveModel holds, as the one of `classes` (or `loaders`) whose kind the
  * file records (a FormatError naming the file's kind and the expected ones otherwise). The model
  * is built from the file's config under an allocation cap proportional to the file's size, then
  * given the file's tensors; a config the class refuses is a FormatError saying why, and a model
  * that fails to load is disposed before the error propagates.
  */
-export function loadModelFile<M extends SavableModel>(bytes: Uint8Array | ArrayBuffer, classes: readonly ModelClass<M>[]): M {
+export function loadModelFile<M extends SavableModel, Q = never>(
+  bytes: Uint8Array | ArrayBuffer,
+  classes: readonly ModelClass<M>[],
+  loaders: Readonly<Record<string, KindLoader<Q>>> = {},
+): M | Q {
   const u8 = asBytes(bytes, 'bytes');
   const { file, kind, config } = readModelHeader(u8);
+  const load = Object.hasOwn(loaders, kind) ? loaders[kind] : undefined;
   const Model = classes.find((c) => c.kind === kind);
-  if (!Model) {
-    const expected = classes.map((c) => c.kind).join(', ');
-    throw new FormatError(`__metadata__.kind is ${quote(kind)}; ${classes.length === 1 ? 'expected' : 'this library loads'} ${expected}`);
+  if (!Model && !load) {
+    const kinds = [...classes.map((c) => c.kind), ...Object.keys(loaders)];
+    throw new FormatError(`__metadata__.kind is ${quote(kind)}; ${kinds.length === 1 ? 'expected' : 'this library loads'} ${kinds.join(', ')}`);
   }
   const cap = BUILD_BYTES_PER_FILE_BYTE * u8.length + BUILD_BYTES_SLACK;
+  const refuse = (requested: number) =>
+    new FormatError(`the file's config describes a ${kind} larger than its ${u8.length} bytes can hold ` +
+      `(building it needs more than ${cap} bytes, at a ${requested}-byte tensor); the sizes in __metadata__.config are wrong`);
+  // a kind with a loader of its own (the int8 model) builds and fills itself, under the same cap
+  if (load) return arena().construct(cap, refuse, () => load(file, config));
   let model: M;
   try {
-    model = arena().construct(
-      cap,
-      (requested) =>
-        new FormatError(`the file's config describes a ${kind} larger than its ${u8.length} bytes can hold ` +
-          `(building it needs more than ${cap} bytes, at a ${requested}-byte tensor); the sizes in __metadata__.config are wrong`),
-      () => new Model(config as never),
-    );
+    model = arena().construct(cap, refuse, () => new Model!(config as never));
   } catch (e) {
     if (e instanceof LatentError && !(e instanceof FormatError) && !(e instanceof RuntimeError)) {
       throw new FormatError(`the file's config does not describe a valid ${kind}: ${e.message}`);
