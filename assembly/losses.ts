@@ -143,8 +143,10 @@ export function f32_loss_bce_sigmoid(logits: usize, probs: usize, target: usize,
       const sp = f32x4.neg(log1p_f32x4(f32x4.neg(s)));
       const z0 = lo64(z);
       const z1 = hi64(z);
-      acc0 = f64x2.add(acc0, f64x2.add(f64x2.sub(f64x2.max(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp)));
-      acc1 = f64x2.add(acc1, f64x2.add(f64x2.sub(f64x2.max(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp)));
+      // pmax (one maxpd; max is several instructions in V8): it differs from max only for z = −0,
+      // where −0 − (−0·t) + sp and +0 − (−0·t) + sp are the same number
+      acc0 = f64x2.add(acc0, f64x2.add(f64x2.sub(f64x2.pmax(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp)));
+      acc1 = f64x2.add(acc1, f64x2.add(f64x2.sub(f64x2.pmax(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp)));
       if (grad != 0) v128.store(grad + off + o, f32x4.mul(f32x4.sub(y, t), gs));
     }
     let tail: f64 = 0;
