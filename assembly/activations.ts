@@ -179,10 +179,21 @@ export const ACT_GELU: i32 = 7;
   const op = changetype<T>(0);
   const av = f32x4.splat(alpha);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  // Four vectors per iteration: a transcendental (sigmoid: ~20 dependent operations and a
+  // division) is bound by its chain's latency, and independent chains in one iteration overlap
+  // (measured for sigmoid, n = 200,704: 4.4 GB/s one vector per iteration, 5.8 two, 5.9–7.0 four).
+  for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    v128.store(y + o, op.fwd4(v128.load(x + o), av));
+    const a = op.fwd4(v128.load(x + o), av);
+    const b = op.fwd4(v128.load(x + o, 16), av);
+    const c = op.fwd4(v128.load(x + o, 32), av);
+    const d = op.fwd4(v128.load(x + o, 48), av);
+    v128.store(y + o, a);
+    v128.store(y + o, b, 16);
+    v128.store(y + o, c, 32);
+    v128.store(y + o, d, 48);
   }
+  // the last n mod 16 values one by one (the same bits as the lanes): one copy of fwd4 fewer
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, op.fwd(load<f32>(x + o), alpha));
@@ -218,11 +229,16 @@ export const ACT_GELU: i32 = 7;
     const zr = z + <usize>r * rowBytes;
     const yr = y + <usize>r * rowBytes;
     let j = 0;
-    for (; j + 4 <= n; j += 4) {
+    for (; j + 8 <= n; j += 8) { // two vectors per iteration: see forwardLoop
       const o = <usize>j << 2;
-      const zv = f32x4.add(v128.load(zr + o), v128.load(bias + o));
-      v128.store(zr + o, zv);
-      v128.store(yr + o, op.fwd4(zv, av));
+      const za = f32x4.add(v128.load(zr + o), v128.load(bias + o));
+      const zb = f32x4.add(v128.load(zr + o, 16), v128.load(bias + o, 16));
+      v128.store(zr + o, za);
+      v128.store(zr + o, zb, 16);
+      const ya = op.fwd4(za, av);
+      const yb = op.fwd4(zb, av);
+      v128.store(yr + o, ya);
+      v128.store(yr + o, yb, 16);
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;
