@@ -1,0 +1,205 @@
+// The thread pool of the threaded builds (asconfig targets `threads`, `threads-relaxed`; entry
+// index-threads.ts). Every thread runs its own instance of this module on one shared memory; the
+// TS layer (src/runtime/threads.ts) starts the workers, the main thread's instance dispatches.
+//
+// Protocol, all in a control block of shared memory (POOL_BLOCK_BYTES, allocated by the Arena):
+// the main thread writes a job (a GEMM and its task grid), opens it and bumps GEN; workers spin
+// on GEN for a while, then sleep on it (memory.atomic.wait32); every participant, the main thread
+// included, claims tasks with an atomic add on CLAIM until none are left, counting them in DONE.
+// The main thread spins until DONE reaches the task count (it never sleeps: browsers forbid
+// waiting on the main thread), closes the job and waits until no worker is INSIDE it, so the next
+// job's arguments are never written under a worker still reading them.
+//
+// Same bits for any thread count: a job is split into tasks by a grid that depends only on the
+// problem's sizes, and each task writes its own block of C with the serial code; by gemm.ts's
+// contract an element's bits do not depend on the block it lands in. So 1, 2 or 3 threads, and
+// the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
+// per instance, so `pool` and the GEMM scratch pointer are each thread's own.
+import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_NR } from './gemm';
+
+// Control block slots (byte offsets).
+const GEN: usize = 0; // job generation: bumped to start a job (and to stop the pool)
+const OPEN: usize = 4; // 1 while the current job takes participants
+const CLAIM: usize = 8; // next task to hand out
+const DONE: usize = 12; // tasks finished
+const INSIDE: usize = 16; // workers inside the current job
+const SLEEPERS: usize = 20; // workers asleep on GEN
+const QUIT: usize = 24; // 1: workers return
+const FAILED: usize = 28; // 1: a worker trapped (pool_fail, called by its JS)
+const WORKER_TASKS: usize = 32; // tasks run by workers since start (a statistic for the tests)
+// The job: a GEMM and its grid of RH-row × CW-column blocks, NCOL blocks per row band.
+const J_FLAGS: usize = 64; // bit 0: A transposed, bit 1: B transposed, bit 2: accumulate
+const J_M: usize = 68;
+const J_N: usize = 72;
+const J_K: usize = 76;
+const J_A: usize = 80;
+const J_B: usize = 84;
+const J_C: usize = 88;
+const J_CW: usize = 92;
+const J_RH: usize = 96;
+const J_NCOL: usize = 100;
+const J_TASKS: usize = 104;
+const POOL_BLOCK_BYTES: i32 = 128;
+
+// Below this many multiply-adds a GEMM stays on the calling thread: waking a worker and sharing
+// the packing would cost more than the half it takes (~30 µs of single-thread work).
+const MIN_PARALLEL_MACS: i64 = 1 << 19;
+// Spins on GEN (~100-200 µs) before a worker sleeps: a training step's GEMMs come every few
+// tens of µs, and a sleeping worker takes ~30-60 µs to wake.
+const SPIN: i32 = 1 << 16;
+
+let pool: usize = 0; // this instance's control block; 0 on the main thread until attached
+
+/** Bytes of the control block the host allocates (64-byte aligned, zero-filled). */
+export function pool_block_bytes(): i32 {
+  return POOL_BLOCK_BYTES;
+}
+
+/** Bytes of GEMM scratch each worker needs (its own, 64-byte aligned). */
+export function pool_scratch_bytes(): i32 {
+  return <i32>GEMM_SCRATCH_BYTES;
+}
+
+/**
+ * Main thread: GEMM scratch at `scratch` (pool_scratch_bytes), and large GEMMs dispatched to the
+ * workers serving `block` (0: none, every GEMM runs here).
+ */
+export function pool_attach(block: usize, scratch: usize): void {
+  setGemmScratch(scratch);
+  pool = block;
+}
+
+/** How many tasks the workers have run since the pool started. */
+export function pool_worker_tasks(block: usize): i32 {
+  return atomic.load<i32>(block + WORKER_TASKS);
+}
+
+/**
+ * A worker's life: serves jobs on `block` until the pool stops. Never returns otherwise; a trap
+ * unwinds to the worker's JS, which sets FAILED and leaves the job (src/runtime/threads.ts).
+ */
+export function pool_work(block: usize, scratch: usize): void {
+  setGemmScratch(scratch);
+  let seen = atomic.load<i32>(block + GEN);
+  while (true) {
+    let spins = 0;
+    let g = atomic.load<i32>(block + GEN);
+    while (g == seen) {
+      if (++spins >= SPIN) {
+        atomic.add<i32>(block + SLEEPERS, 1);
+        atomic.wait<i32>(block + GEN, seen, -1);
+        atomic.sub<i32>(block + SLEEPERS, 1);
+        spins = 0;
+      }
+      g = atomic.load<i32>(block + GEN);
+    }
+    seen = g;
+    if (atomic.load<i32>(block + QUIT) != 0) return;
+    atomic.add<i32>(block + INSIDE, 1);
+    if (atomic.load<i32>(block + OPEN) != 0) {
+      const n = runTasks(block);
+      if (n > 0) atomic.add<i32>(block + WORKER_TASKS, n);
+    }
+    atomic.sub<i32>(block + INSIDE, 1);
+  }
+}
+
+/** A worker's JS after pool_work trapped inside a job: marks the pool failed, leaves the job. */
+export function pool_fail(block: usize): void {
+  atomic.store<i32>(block + FAILED, 1);
+  atomic.sub<i32>(block + INSIDE, 1);
+}
+
+/**
+ * Main thread, after a product trapped on it mid-job: closes the job and waits until no worker
+ * is inside, so that the pool is consistent again (workers finish or fail their tasks).
+ */
+export function pool_abandon(block: usize): void {
+  atomic.store<i32>(block + OPEN, 0);
+  while (atomic.load<i32>(block + INSIDE) != 0) {}
+}
+
+/** 1 if a worker failed (pool_fail) since the pool started. */
+export function pool_failed(block: usize): i32 {
+  return atomic.load<i32>(block + FAILED);
+}
+
+/** Stops the workers of `block`: each returns from pool_work. */
+export function pool_stop(block: usize): void {
+  atomic.store<i32>(block + QUIT, 1);
+  atomic.add<i32>(block + GEN, 1);
+  atomic.notify(block + GEN, -1);
+}
+
+/**
+ * Runs C = op(A)·op(B) (+ C) on the pool if one is attached and the product is large enough;
+ * false leaves it to the caller (the serial gemm). Traps if a worker failed during the job.
+ */
+export function parallelGemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: bool): bool {
+  const p = pool;
+  if (p == 0 || k <= 0 || m < GEMM_MR || n < GEMM_NR) return false;
+  if (<i64>m * <i64>n * <i64>k < MIN_PARALLEL_MACS) return false;
+  // The grid, from the sizes alone: column blocks up to NC wide (no more A repacking than the
+  // serial code's NC blocks), an even count of them so two threads share evenly; with fewer
+  // than 4, row bands too (multiples of MR, ~8 tasks), each band repacking its B block.
+  let ncol = (n + GEMM_NC - 1) / GEMM_NC;
+  if (ncol > 1 && (ncol & 1) != 0) ncol++;
+  const cw = GEMM_NR * ((n + GEMM_NR * ncol - 1) / (GEMM_NR * ncol));
+  ncol = (n + cw - 1) / cw;
+  let rh = m;
+  if (ncol < 4) {
+    const bands = (8 + ncol - 1) / ncol;
+    const tiles = (m + GEMM_MR - 1) / GEMM_MR;
+    rh = GEMM_MR * ((tiles + bands - 1) / bands);
+  }
+  const tasks = ncol * ((m + rh - 1) / rh);
+  if (tasks < 2) return false;
+  store<i32>(p + J_FLAGS, (aT ? 1 : 0) | (bT ? 2 : 0) | (accumulate ? 4 : 0));
+  store<i32>(p + J_M, m);
+  store<i32>(p + J_N, n);
+  store<i32>(p + J_K, k);
+  store<u32>(p + J_A, <u32>a);
+  store<u32>(p + J_B, <u32>b);
+  store<u32>(p + J_C, <u32>c);
+  store<i32>(p + J_CW, cw);
+  store<i32>(p + J_RH, rh);
+  store<i32>(p + J_NCOL, ncol);
+  store<i32>(p + J_TASKS, tasks);
+  atomic.store<i32>(p + CLAIM, 0);
+  atomic.store<i32>(p + DONE, 0);
+  atomic.store<i32>(p + OPEN, 1);
+  atomic.add<i32>(p + GEN, 1);
+  if (atomic.load<i32>(p + SLEEPERS) != 0) atomic.notify(p + GEN, -1);
+  runTasks(p);
+  let failed = false;
+  while (atomic.load<i32>(p + DONE) < tasks) {
+    if (atomic.load<i32>(p + FAILED) != 0) {
+      failed = true;
+      break;
+    }
+  }
+  atomic.store<i32>(p + OPEN, 0);
+  while (atomic.load<i32>(p + INSIDE) != 0) {}
+  if (failed) unreachable();
+  return true;
+}
+
+// Claims and runs tasks of the open job until none are left; returns how many it ran.
+function runTasks(p: usize): i32 {
+  const tasks = load<i32>(p + J_TASKS);
+  const flags = load<i32>(p + J_FLAGS);
+  const m = load<i32>(p + J_M), n = load<i32>(p + J_N), k = load<i32>(p + J_K);
+  const a = <usize>load<u32>(p + J_A), b = <usize>load<u32>(p + J_B), c = <usize>load<u32>(p + J_C);
+  const cw = load<i32>(p + J_CW), rh = load<i32>(p + J_RH), ncol = load<i32>(p + J_NCOL);
+  let ran = 0;
+  while (true) {
+    const t = atomic.add<i32>(p + CLAIM, 1);
+    if (t >= tasks) break;
+    const i0 = (t / ncol) * rh;
+    const j0 = (t % ncol) * cw;
+    gemmBlock((flags & 1) != 0, (flags & 2) != 0, m, n, k, a, b, c, (flags & 4) != 0, i0, min(i0 + rh, m), j0, min(j0 + cw, n));
+    atomic.add<i32>(p + DONE, 1);
+    ran++;
+  }
+  return ran;
+}
