@@ -16,6 +16,7 @@
 // the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
 // per instance, so `pool` and the GEMM scratch pointer are each thread's own.
 import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_NR } from './gemm';
+import { f32_bias_act } from './activations';
 
 // Control block slots (byte offsets).
 const GEN: usize = 0; // job generation: bumped to start a job (and to stop the pool)
@@ -27,23 +28,41 @@ const SLEEPERS: usize = 20; // workers asleep on GEN
 const QUIT: usize = 24; // 1: workers return
 const FAILED: usize = 28; // 1: a worker trapped (pool_fail, called by its JS)
 const WORKER_TASKS: usize = 32; // tasks run by workers since start (a statistic for the tests)
-// The job: a GEMM and its grid of RH-row × CW-column blocks, NCOL blocks per row band.
-const J_FLAGS: usize = 64; // bit 0: A transposed, bit 1: B transposed, bit 2: accumulate
-const J_M: usize = 68;
-const J_N: usize = 72;
-const J_K: usize = 76;
-const J_A: usize = 80;
-const J_B: usize = 84;
-const J_C: usize = 88;
-const J_CW: usize = 92;
-const J_RH: usize = 96;
-const J_NCOL: usize = 100;
-const J_TASKS: usize = 104;
-const POOL_BLOCK_BYTES: i32 = 128;
+// The job: its kind, task count, an integer result the tasks add to (order-free), and arguments.
+const J_KIND: usize = 64;
+const J_TASKS: usize = 68;
+const J_RESULT: usize = 72;
+const J_ARGS: usize = 80; // 16 slots of 8 bytes
+const POOL_BLOCK_BYTES: i32 = 80 + 16 * 8;
+// Kinds of job.
+// A GEMM and its grid of RH-row × CW-column blocks, NCOL blocks per row band. Arguments:
+// flags (bit 0: A transposed, 1: B transposed, 2: accumulate), m, n, k, a, b, c, cw, rh, ncol.
+const JOB_GEMM: i32 = 0;
+// f32_bias_act on bands of ROWS rows. Arguments: act, alpha, z, bias, y, m, n, rows.
+const JOB_BIAS_ACT: i32 = 1;
+
+// @ts-ignore: decorator
+@inline function argI(p: usize, i: i32): i32 {
+  return load<i32>(p + J_ARGS + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline function setI(p: usize, i: i32, v: i32): void {
+  store<i32>(p + J_ARGS + (<usize>i << 3), v);
+}
+// @ts-ignore: decorator
+@inline function argF(p: usize, i: i32): f64 {
+  return load<f64>(p + J_ARGS + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline function setF(p: usize, i: i32, v: f64): void {
+  store<f64>(p + J_ARGS + (<usize>i << 3), v);
+}
 
 // Below this many multiply-adds a GEMM stays on the calling thread: waking a worker and sharing
 // the packing would cost more than the half it takes (~30 µs of single-thread work).
 const MIN_PARALLEL_MACS: i64 = 1 << 19;
+// Elementwise work: split when it has at least 2 chunks of CHUNK elements (~5-50 µs each).
+const CHUNK: i32 = 16384;
 // Spins on GEN (~100-200 µs) before a worker sleeps: a training step's GEMMs come every few
 // tens of µs, and a sleeping worker takes ~30-60 µs to wake.
 const SPIN: i32 = 1 << 16;
@@ -111,12 +130,13 @@ export function pool_fail(block: usize): void {
 }
 
 /**
- * Main thread, after a product trapped on it mid-job: closes the job and waits until no worker
- * is inside, so that the pool is consistent again (workers finish or fail their tasks).
+ * Main thread, after a job trapped on it: closes the job and waits until no worker is inside, so
+ * that the pool is consistent again (workers finish or fail their tasks); re-attaches `block`.
  */
 export function pool_abandon(block: usize): void {
   atomic.store<i32>(block + OPEN, 0);
   while (atomic.load<i32>(block + INSIDE) != 0) {}
+  pool = block; // the trap may have left dispatch() with the pool set aside
 }
 
 /** 1 if a worker failed (pool_fail) since the pool started. */
@@ -154,23 +174,52 @@ export function parallelGemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usiz
   }
   const tasks = ncol * ((m + rh - 1) / rh);
   if (tasks < 2) return false;
-  store<i32>(p + J_FLAGS, (aT ? 1 : 0) | (bT ? 2 : 0) | (accumulate ? 4 : 0));
-  store<i32>(p + J_M, m);
-  store<i32>(p + J_N, n);
-  store<i32>(p + J_K, k);
-  store<u32>(p + J_A, <u32>a);
-  store<u32>(p + J_B, <u32>b);
-  store<u32>(p + J_C, <u32>c);
-  store<i32>(p + J_CW, cw);
-  store<i32>(p + J_RH, rh);
-  store<i32>(p + J_NCOL, ncol);
+  setI(p, 0, (aT ? 1 : 0) | (bT ? 2 : 0) | (accumulate ? 4 : 0));
+  setI(p, 1, m);
+  setI(p, 2, n);
+  setI(p, 3, k);
+  setI(p, 4, <i32>a);
+  setI(p, 5, <i32>b);
+  setI(p, 6, <i32>c);
+  setI(p, 7, cw);
+  setI(p, 8, rh);
+  setI(p, 9, ncol);
+  dispatch(p, JOB_GEMM, tasks);
+  return true;
+}
+
+/** f32_bias_act over [m×n] on the pool, in bands of rows (each row's values are independent). */
+export function parallelBiasAct(act: i32, alpha: f32, z: usize, bias: usize, y: usize, m: i32, n: i32): bool {
+  const p = pool;
+  if (p == 0 || n <= 0 || <i64>m * <i64>n < <i64>(2 * CHUNK)) return false;
+  const rows = max(1, CHUNK / n);
+  setI(p, 0, act);
+  setF(p, 1, alpha);
+  setI(p, 2, <i32>z);
+  setI(p, 3, <i32>bias);
+  setI(p, 4, <i32>y);
+  setI(p, 5, m);
+  setI(p, 6, n);
+  setI(p, 7, rows);
+  dispatch(p, JOB_BIAS_ACT, (m + rows - 1) / rows);
+  return true;
+}
+
+// Runs a job written into p's argument slots on every thread of the pool, this one included, and
+// returns the sum of the tasks' results. Traps if a worker failed during it.
+function dispatch(p: usize, kind: i32, tasks: i32): i32 {
+  store<i32>(p + J_KIND, kind);
   store<i32>(p + J_TASKS, tasks);
+  atomic.store<i32>(p + J_RESULT, 0);
   atomic.store<i32>(p + CLAIM, 0);
   atomic.store<i32>(p + DONE, 0);
   atomic.store<i32>(p + OPEN, 1);
   atomic.add<i32>(p + GEN, 1);
   if (atomic.load<i32>(p + SLEEPERS) != 0) atomic.notify(p + GEN, -1);
+  // this thread's tasks run its kernels serially: no job inside a job
+  pool = 0;
   runTasks(p);
+  pool = p;
   let failed = false;
   while (atomic.load<i32>(p + DONE) < tasks) {
     if (atomic.load<i32>(p + FAILED) != 0) {
@@ -181,25 +230,41 @@ export function parallelGemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usiz
   atomic.store<i32>(p + OPEN, 0);
   while (atomic.load<i32>(p + INSIDE) != 0) {}
   if (failed) unreachable();
-  return true;
+  return atomic.load<i32>(p + J_RESULT);
 }
 
 // Claims and runs tasks of the open job until none are left; returns how many it ran.
 function runTasks(p: usize): i32 {
   const tasks = load<i32>(p + J_TASKS);
-  const flags = load<i32>(p + J_FLAGS);
-  const m = load<i32>(p + J_M), n = load<i32>(p + J_N), k = load<i32>(p + J_K);
-  const a = <usize>load<u32>(p + J_A), b = <usize>load<u32>(p + J_B), c = <usize>load<u32>(p + J_C);
-  const cw = load<i32>(p + J_CW), rh = load<i32>(p + J_RH), ncol = load<i32>(p + J_NCOL);
+  const kind = load<i32>(p + J_KIND);
   let ran = 0;
   while (true) {
     const t = atomic.add<i32>(p + CLAIM, 1);
     if (t >= tasks) break;
-    const i0 = (t / ncol) * rh;
-    const j0 = (t % ncol) * cw;
-    gemmBlock((flags & 1) != 0, (flags & 2) != 0, m, n, k, a, b, c, (flags & 4) != 0, i0, min(i0 + rh, m), j0, min(j0 + cw, n));
+    const r = kind == JOB_GEMM ? gemmTask(p, t) : biasActTask(p, t);
+    if (r != 0) atomic.add<i32>(p + J_RESULT, r);
     atomic.add<i32>(p + DONE, 1);
     ran++;
   }
   return ran;
+}
+
+function gemmTask(p: usize, t: i32): i32 {
+  const flags = argI(p, 0), m = argI(p, 1), n = argI(p, 2);
+  const cw = argI(p, 7), rh = argI(p, 8), ncol = argI(p, 9);
+  const i0 = (t / ncol) * rh;
+  const j0 = (t % ncol) * cw;
+  gemmBlock(
+    (flags & 1) != 0, (flags & 2) != 0, m, n, argI(p, 3), <usize>argI(p, 4), <usize>argI(p, 5), <usize>argI(p, 6),
+    (flags & 4) != 0, i0, min(i0 + rh, m), j0, min(j0 + cw, n),
+  );
+  return 0;
+}
+
+function biasActTask(p: usize, t: i32): i32 {
+  const m = argI(p, 5), n = argI(p, 6), rows = argI(p, 7);
+  const i0 = t * rows;
+  const o = <usize>i0 * <usize>n << 2;
+  f32_bias_act(argI(p, 0), <f32>argF(p, 1), <usize>argI(p, 2) + o, <usize>argI(p, 3), <usize>argI(p, 4) + o, min(rows, m - i0), n);
+  return 0;
 }

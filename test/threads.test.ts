@@ -6,7 +6,7 @@
 // product turns into an error that leaves the weights as they were.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Autoencoder, init, runtimeInfo } from '../src/index.js';
-import { arena, kernels, poolWorkerTasks } from '../src/internal.js';
+import { ACTIVATIONS, arena, kernels, poolWorkerTasks } from '../src/internal.js';
 import { RuntimeError } from '../src/errors.js';
 import { createCore } from '../src/runtime/load.js';
 import { Scratch } from './helpers/core.js';
@@ -77,6 +77,30 @@ describe('the threaded core', () => {
       expect(got[i * n + j]).toBeCloseTo(dot, 3);
     } finally {
       for (const t of [ta, tb, tc]) A.release(t);
+    }
+  });
+
+  test.each([
+    ['sigmoid', 256, 784],
+    ['gelu', 37, 1901],
+    ['relu', 4096, 9],
+  ] as const)('bias + %s over %i×%i (split by rows): the serial build\'s bits', async (act, m, n) => {
+    const serial = new Scratch((await createCore()).exports);
+    const z0 = values(m * n, m + n);
+    const bias = values(n, 5);
+    const id = ACTIVATIONS[act];
+    const pz = serial.put(z0), pb = serial.put(bias), py = serial.alloc(m * n);
+    serial.ex.f32_bias_act(id, 0, pz, pb, py, m, n);
+    const A = arena();
+    const [tz, tb, ty] = [A.alloc(m * n), A.alloc(n), A.alloc(m * n)];
+    try {
+      A.write(tz, z0);
+      A.write(tb, bias);
+      kernels().biasAct(id, 0, tz, tb, ty, m, n);
+      expect(new Uint32Array(A.read(ty).buffer)).toEqual(new Uint32Array(serial.f32(py, m * n).slice().buffer));
+      expect(new Uint32Array(A.read(tz).buffer)).toEqual(new Uint32Array(serial.f32(pz, m * n).slice().buffer));
+    } finally {
+      for (const t of [tz, tb, ty]) A.release(t);
     }
   });
 
