@@ -54,8 +54,8 @@ export const KERNELS = {
   f32_scale: fn(['n', 'alpha', 'x']),
   f32_copy: fn(['n', 'src', 'dst']),
   f32_fill: fn(['n', 'value', 'dst']),
-  /** x = min(max(x, lo), hi), in place. */
-  f32_clamp: fn(['n', 'lo', 'hi', 'x']),
+  /** x = min(max(x, lo), hi), in place; returns how many x were NaN or ±Infinity before. */
+  f32_clamp: fn(['n', 'lo', 'hi', 'x'], 'i32'),
   /** Σ x², accumulated in f64. */
   f32_sum_sq: fn(['n', 'x'], 'f64'),
   /** How many of the n values are NaN or ±Infinity. */
@@ -92,14 +92,16 @@ export const KERNELS = {
 
   // optimizers.ts: fused in-place updates with PyTorch's semantics (torch.optim, 2.x docs).
   // p: parameters, g: gradients (never modified), the rest: state tensors of the same size.
-  // step counts from 1.
-  f32_sgd: fn(['n', 'p', 'g', 'buf', 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'step']),
+  // step counts from 1. undo: the byte displacement from each buffer to its undo copy, where the
+  // kernel stores every value before overwriting it. Each returns a count > 0 exactly when a new
+  // value (parameter or state) is NaN or ±Infinity: the caller then copies the undo area back.
+  f32_sgd: fn(['n', 'p', 'g', 'buf', 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'step', 'undo'], 'i32'),
   /** Adam (decoupled = 0) and AdamW (decoupled = 1), with optional AMSGrad (vmax used only then). */
-  f32_adam: fn(['n', 'p', 'g', 'm', 'v', 'vmax', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'step']),
+  f32_adam: fn(['n', 'p', 'g', 'm', 'v', 'vmax', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'step', 'undo'], 'i32'),
   /** gavg used only when centered; buf only when momentum > 0. */
-  f32_rmsprop: fn(['n', 'p', 'g', 'sq', 'gavg', 'buf', 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']),
-  f32_adagrad: fn(['n', 'p', 'g', 'sum', 'lr', 'lrDecay', 'weightDecay', 'eps', 'step']),
-  f32_adadelta: fn(['n', 'p', 'g', 'sq', 'accDelta', 'lr', 'rho', 'eps', 'weightDecay']),
+  f32_rmsprop: fn(['n', 'p', 'g', 'sq', 'gavg', 'buf', 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'undo'], 'i32'),
+  f32_adagrad: fn(['n', 'p', 'g', 'sum', 'lr', 'lrDecay', 'weightDecay', 'eps', 'step', 'undo'], 'i32'),
+  f32_adadelta: fn(['n', 'p', 'g', 'sq', 'accDelta', 'lr', 'rho', 'eps', 'weightDecay', 'undo'], 'i32'),
 
   // random.ts: Philox4x32-10, counter-based. state: 32 bytes (key 2×u32, counter 4×u32, 2 spare).
   rng_seed: fn(['state', 'seedLo', 'seedHi']),
