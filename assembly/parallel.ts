@@ -17,6 +17,7 @@
 // per instance, so `pool` and the GEMM scratch pointer are each thread's own.
 import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_NR } from './gemm';
 import { f32_bias_act } from './activations';
+import { f32_adadelta, f32_adagrad, f32_adam, f32_rmsprop, f32_sgd } from './optimizers';
 
 // Control block slots (byte offsets).
 const GEN: usize = 0; // job generation: bumped to start a job (and to stop the pool)
@@ -40,6 +41,13 @@ const POOL_BLOCK_BYTES: i32 = 80 + 16 * 8;
 const JOB_GEMM: i32 = 0;
 // f32_bias_act on bands of ROWS rows. Arguments: act, alpha, z, bias, y, m, n, rows.
 const JOB_BIAS_ACT: i32 = 1;
+// An optimizer update (optimizers.ts) on CHUNK-element ranges. Arguments: the kernel's own, in
+// order (n first); pointers are offset to the range, the undo displacement is not.
+const JOB_SGD: i32 = 2;
+const JOB_ADAM: i32 = 3;
+const JOB_RMSPROP: i32 = 4;
+const JOB_ADAGRAD: i32 = 5;
+const JOB_ADADELTA: i32 = 6;
 
 // @ts-ignore: decorator
 @inline function argI(p: usize, i: i32): i32 {
@@ -205,6 +213,58 @@ export function parallelBiasAct(act: i32, alpha: f32, z: usize, bias: usize, y: 
   return true;
 }
 
+// The optimizer updates: elementwise, so any split gives the same values; each returns a count
+// that is > 0 exactly when a new value is non-finite, and the tasks' counts add up (order-free).
+// -1: not split (no pool, or too small), the caller runs the kernel itself.
+
+export function parallelSgd(n: i32, pp: usize, g: usize, buf: usize, lr: f64, momentum: f64, dampening: f64,
+  weightDecay: f64, nesterov: i32, step: i32, undo: usize): i32 {
+  const p = pool;
+  if (p == 0 || n < 2 * CHUNK) return -1;
+  setI(p, 0, n); setI(p, 1, <i32>pp); setI(p, 2, <i32>g); setI(p, 3, <i32>buf);
+  setF(p, 4, lr); setF(p, 5, momentum); setF(p, 6, dampening); setF(p, 7, weightDecay);
+  setI(p, 8, nesterov); setI(p, 9, step); setI(p, 10, <i32>undo);
+  return dispatch(p, JOB_SGD, (n + CHUNK - 1) / CHUNK);
+}
+
+export function parallelAdam(n: i32, pp: usize, g: usize, m: usize, v: usize, vmax: usize, lr: f64, beta1: f64,
+  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, amsgrad: i32, step: i32, undo: usize): i32 {
+  const p = pool;
+  if (p == 0 || n < 2 * CHUNK) return -1;
+  setI(p, 0, n); setI(p, 1, <i32>pp); setI(p, 2, <i32>g); setI(p, 3, <i32>m); setI(p, 4, <i32>v); setI(p, 5, <i32>vmax);
+  setF(p, 6, lr); setF(p, 7, beta1); setF(p, 8, beta2); setF(p, 9, eps); setF(p, 10, weightDecay);
+  setI(p, 11, decoupled); setI(p, 12, amsgrad); setI(p, 13, step); setI(p, 14, <i32>undo);
+  return dispatch(p, JOB_ADAM, (n + CHUNK - 1) / CHUNK);
+}
+
+export function parallelRmsprop(n: i32, pp: usize, g: usize, sq: usize, gavg: usize, buf: usize, lr: f64, alpha: f64,
+  eps: f64, weightDecay: f64, momentum: f64, centered: i32, undo: usize): i32 {
+  const p = pool;
+  if (p == 0 || n < 2 * CHUNK) return -1;
+  setI(p, 0, n); setI(p, 1, <i32>pp); setI(p, 2, <i32>g); setI(p, 3, <i32>sq); setI(p, 4, <i32>gavg); setI(p, 5, <i32>buf);
+  setF(p, 6, lr); setF(p, 7, alpha); setF(p, 8, eps); setF(p, 9, weightDecay); setF(p, 10, momentum);
+  setI(p, 11, centered); setI(p, 12, <i32>undo);
+  return dispatch(p, JOB_RMSPROP, (n + CHUNK - 1) / CHUNK);
+}
+
+export function parallelAdagrad(n: i32, pp: usize, g: usize, sum: usize, lr: f64, lrDecay: f64, weightDecay: f64,
+  eps: f64, step: i32, undo: usize): i32 {
+  const p = pool;
+  if (p == 0 || n < 2 * CHUNK) return -1;
+  setI(p, 0, n); setI(p, 1, <i32>pp); setI(p, 2, <i32>g); setI(p, 3, <i32>sum);
+  setF(p, 4, lr); setF(p, 5, lrDecay); setF(p, 6, weightDecay); setF(p, 7, eps); setI(p, 8, step); setI(p, 9, <i32>undo);
+  return dispatch(p, JOB_ADAGRAD, (n + CHUNK - 1) / CHUNK);
+}
+
+export function parallelAdadelta(n: i32, pp: usize, g: usize, sq: usize, accDelta: usize, lr: f64, rho: f64, eps: f64,
+  weightDecay: f64, undo: usize): i32 {
+  const p = pool;
+  if (p == 0 || n < 2 * CHUNK) return -1;
+  setI(p, 0, n); setI(p, 1, <i32>pp); setI(p, 2, <i32>g); setI(p, 3, <i32>sq); setI(p, 4, <i32>accDelta);
+  setF(p, 5, lr); setF(p, 6, rho); setF(p, 7, eps); setF(p, 8, weightDecay); setI(p, 9, <i32>undo);
+  return dispatch(p, JOB_ADADELTA, (n + CHUNK - 1) / CHUNK);
+}
+
 // Runs a job written into p's argument slots on every thread of the pool, this one included, and
 // returns the sum of the tasks' results. Traps if a worker failed during it.
 function dispatch(p: usize, kind: i32, tasks: i32): i32 {
@@ -241,7 +301,7 @@ function runTasks(p: usize): i32 {
   while (true) {
     const t = atomic.add<i32>(p + CLAIM, 1);
     if (t >= tasks) break;
-    const r = kind == JOB_GEMM ? gemmTask(p, t) : biasActTask(p, t);
+    const r = kind == JOB_GEMM ? gemmTask(p, t) : kind == JOB_BIAS_ACT ? biasActTask(p, t) : updateTask(p, kind, t);
     if (r != 0) atomic.add<i32>(p + J_RESULT, r);
     atomic.add<i32>(p + DONE, 1);
     ran++;
@@ -267,4 +327,32 @@ function biasActTask(p: usize, t: i32): i32 {
   const o = <usize>i0 * <usize>n << 2;
   f32_bias_act(argI(p, 0), <f32>argF(p, 1), <usize>argI(p, 2) + o, <usize>argI(p, 3), <usize>argI(p, 4) + o, min(rows, m - i0), n);
   return 0;
+}
+
+// Argument i as a pointer into task t's range (0 stays 0: an unused buffer).
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32, t: i32): usize {
+  const v = <usize>argI(p, i);
+  return v == 0 ? 0 : v + (<usize>(t * CHUNK) << 2);
+}
+
+function updateTask(p: usize, kind: i32, t: i32): i32 {
+  const len = min(CHUNK, argI(p, 0) - t * CHUNK);
+  switch (kind) {
+    case JOB_SGD:
+      return f32_sgd(len, at(p, 1, t), at(p, 2, t), at(p, 3, t), argF(p, 4), argF(p, 5), argF(p, 6), argF(p, 7), argI(p, 8), argI(p, 9), <usize>argI(p, 10));
+    case JOB_ADAM:
+      return f32_adam(len, at(p, 1, t), at(p, 2, t), at(p, 3, t), at(p, 4, t), at(p, 5, t), argF(p, 6), argF(p, 7), argF(p, 8),
+        argF(p, 9), argF(p, 10), argI(p, 11), argI(p, 12), argI(p, 13), <usize>argI(p, 14));
+    case JOB_RMSPROP:
+      return f32_rmsprop(len, at(p, 1, t), at(p, 2, t), at(p, 3, t), at(p, 4, t), at(p, 5, t), argF(p, 6), argF(p, 7), argF(p, 8),
+        argF(p, 9), argF(p, 10), argI(p, 11), <usize>argI(p, 12));
+    case JOB_ADAGRAD:
+      return f32_adagrad(len, at(p, 1, t), at(p, 2, t), at(p, 3, t), argF(p, 4), argF(p, 5), argF(p, 6), argF(p, 7), argI(p, 8), <usize>argI(p, 9));
+    case JOB_ADADELTA:
+      return f32_adadelta(len, at(p, 1, t), at(p, 2, t), at(p, 3, t), at(p, 4, t), argF(p, 5), argF(p, 6), argF(p, 7), argF(p, 8), <usize>argI(p, 9));
+    default:
+      unreachable();
+      return 0;
+  }
 }

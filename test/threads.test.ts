@@ -5,7 +5,7 @@
 // grid shape, a model trains to the same weights with the pool and without it, and a failing
 // product turns into an error that leaves the weights as they were.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Autoencoder, init, runtimeInfo } from '../src/index.js';
+import { Autoencoder, init, runtimeInfo, type OptimizerConfig } from '../src/index.js';
 import { ACTIVATIONS, arena, kernels, poolWorkerTasks } from '../src/internal.js';
 import { RuntimeError } from '../src/errors.js';
 import { createCore } from '../src/runtime/load.js';
@@ -116,17 +116,30 @@ describe('the threaded core', () => {
     }
   });
 
-  test('a model trains to the same weights with the pool as on the calling thread alone; a failed product changes nothing', async () => {
+  test('models train to the same weights with the pool as on the calling thread alone (every optimizer); a failed product changes nothing', async () => {
     const x = values(256 * 200, 99).map((v) => (v + 1) / 2);
     const config = { inputSize: 200, hidden: [128], latentSize: 24, outputActivation: 'sigmoid' as const, loss: 'bce' as const, seed: 4 };
+    // each update kernel is split into ranges on the pool (58,000 parameters: 4 ranges)
+    const optimizers: OptimizerConfig[] = [
+      { type: 'adam' },
+      { type: 'adamw', amsgrad: true },
+      { type: 'sgd', momentum: 0.9, nesterov: true },
+      { type: 'rmsprop', momentum: 0.5, centered: true },
+      { type: 'adagrad' },
+      { type: 'adadelta', learningRate: 1 },
+    ];
     const train = async () => {
-      const ae = new Autoencoder(config);
-      try {
-        await ae.fit(x, { epochs: 2, batchSize: 64 });
-        return { weights: ae.getWeights(), recon: ae.reconstruct(x) };
-      } finally {
-        ae.dispose();
+      const out = [];
+      for (const optimizer of optimizers) {
+        const ae = new Autoencoder({ ...config, optimizer });
+        try {
+          await ae.fit(x, { epochs: 2, batchSize: 64 });
+          out.push({ weights: ae.getWeights(), recon: ae.reconstruct(x) });
+        } finally {
+          ae.dispose();
+        }
       }
+      return out;
     };
     const before = poolWorkerTasks();
     const pooled = await train();
@@ -163,9 +176,11 @@ describe('the threaded core', () => {
     const tasks = poolWorkerTasks();
     const alone = await train();
     expect(poolWorkerTasks()).toBe(tasks);
-    for (const k of Object.keys(pooled.weights)) {
-      expect(new Uint32Array(alone.weights[k].buffer), k).toEqual(new Uint32Array(pooled.weights[k].buffer));
-    }
-    expect(new Uint32Array(alone.recon.buffer)).toEqual(new Uint32Array(pooled.recon.buffer));
+    optimizers.forEach((o, i) => {
+      for (const k of Object.keys(pooled[i].weights)) {
+        expect(new Uint32Array(alone[i].weights[k].buffer), `${o.type} ${k}`).toEqual(new Uint32Array(pooled[i].weights[k].buffer));
+      }
+      expect(new Uint32Array(alone[i].recon.buffer), o.type).toEqual(new Uint32Array(pooled[i].recon.buffer));
+    });
   });
 });
