@@ -3,38 +3,41 @@
 // TS layer (src/runtime/threads.ts) starts the workers, the main thread's instance dispatches.
 //
 // Protocol, all in a control block of shared memory (POOL_BLOCK_BYTES, allocated by the Arena):
-// the main thread writes a job (a GEMM and its task grid), opens it and bumps GEN; workers spin
+// the main thread writes a job (its kind, task count and arguments), opens it and bumps GEN; workers spin
 // on GEN for a while, then sleep on it (memory.atomic.wait32); every participant, the main thread
 // included, claims tasks with an atomic add on CLAIM until none are left, counting them in DONE.
 // The main thread spins until DONE reaches the task count (it never sleeps: browsers forbid
 // waiting on the main thread), closes the job and waits until no worker is INSIDE it, so the next
 // job's arguments are never written under a worker still reading them.
 //
-// Same bits for any thread count: a job is split into tasks by a grid that depends only on the
-// problem's sizes, and each task writes its own block of C with the serial code; by gemm.ts's
-// contract an element's bits do not depend on the block it lands in. So 1, 2 or 3 threads, and
-// the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
+// Same bits for any thread count: a job is split into tasks by sizes that depend only on the
+// problem, and each task writes its own part of the output with the serial code: a block of C
+// (by gemm.ts's contract an element's bits do not depend on the block it lands in), a band of
+// rows of an activation, a range of an elementwise optimizer update. No floating-point sum is
+// ever split across tasks (the only sum the tasks share is an integer count). So 1, 2 or 3
+// threads, and the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
 // per instance, so `pool` and the GEMM scratch pointer are each thread's own.
 import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_NR } from './gemm';
 import { f32_bias_act } from './activations';
 import { f32_adadelta, f32_adagrad, f32_adam, f32_rmsprop, f32_sgd } from './optimizers';
 
-// Control block slots (byte offsets).
+// Control block slots (byte offsets), by cache line: what idle workers spin on (written once
+// per job), what the tasks update (claims and counts), and the job itself (read-only while open).
 const GEN: usize = 0; // job generation: bumped to start a job (and to stop the pool)
-const OPEN: usize = 4; // 1 while the current job takes participants
-const CLAIM: usize = 8; // next task to hand out
-const DONE: usize = 12; // tasks finished
-const INSIDE: usize = 16; // workers inside the current job
-const SLEEPERS: usize = 20; // workers asleep on GEN
-const QUIT: usize = 24; // 1: workers return
-const FAILED: usize = 28; // 1: a worker trapped (pool_fail, called by its JS)
-const WORKER_TASKS: usize = 32; // tasks run by workers since start (a statistic for the tests)
-// The job: its kind, task count, an integer result the tasks add to (order-free), and arguments.
-const J_KIND: usize = 64;
-const J_TASKS: usize = 68;
-const J_RESULT: usize = 72;
-const J_ARGS: usize = 80; // 16 slots of 8 bytes
-const POOL_BLOCK_BYTES: i32 = 80 + 16 * 8;
+const QUIT: usize = 4; // 1: workers return
+const SLEEPERS: usize = 8; // workers asleep on GEN
+const FAILED: usize = 12; // 1: a worker trapped (pool_fail, called by its JS)
+const OPEN: usize = 64; // 1 while the current job takes participants
+const CLAIM: usize = 68; // next task to hand out
+const DONE: usize = 72; // tasks finished
+const INSIDE: usize = 76; // workers inside the current job
+const J_RESULT: usize = 80; // the sum of the tasks' integer results (order-free)
+const WORKER_TASKS: usize = 84; // tasks run by workers since start (a statistic for the tests)
+const J_KIND: usize = 128;
+const J_TASKS: usize = 132;
+const J_ARGS: usize = 136; // 16 slots of 8 bytes
+const POOL_BLOCK_BYTES: i32 = 136 + 16 * 8;
+
 // Kinds of job.
 // A GEMM and its grid of RH-row × CW-column blocks, NCOL blocks per row band. Arguments:
 // flags (bit 0: A transposed, 1: B transposed, 2: accumulate), m, n, k, a, b, c, cw, rh, ncol.
@@ -71,9 +74,11 @@ const JOB_ADADELTA: i32 = 6;
 const MIN_PARALLEL_MACS: i64 = 1 << 19;
 // Elementwise work: split when it has at least 2 chunks of CHUNK elements (~5-50 µs each).
 const CHUNK: i32 = 16384;
-// Spins on GEN (~100-200 µs) before a worker sleeps: a training step's GEMMs come every few
-// tens of µs, and a sleeping worker takes ~30-60 µs to wake.
-const SPIN: i32 = 1 << 16;
+// Spins on GEN before a worker sleeps: 2^20 atomic loads, ~2-5 ms here. A training step's
+// products come every few hundred µs at most (the loss and the JS between steps are the longest
+// gaps), and a sleeping worker takes ~50 µs or more to wake, which would cost more than the
+// split saves; after the last product of a fit, the workers spin a few ms, then sleep.
+const SPIN: i32 = 1 << 20;
 
 let pool: usize = 0; // this instance's control block; 0 on the main thread until attached
 
