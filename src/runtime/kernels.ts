@@ -52,12 +52,7 @@ export class Kernels {
     fits(c, m * n, 'gemm C');
     const ex = this.arena.ex;
     const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
-    try {
-      f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
-    } catch (e) {
-      // the threaded core splits large products across workers (assembly/parallel.ts)
-      throw this.arena.pool?.failed() ?? e;
-    }
+    f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
   }
 
   /** Floats taken by the panels of an [n×k] B (packNtPanels). */

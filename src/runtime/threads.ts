@@ -185,5 +185,16 @@ export async function startPool(core: Core, arena: Arena, threads: number): Prom
       pool.stop();
     }
   }
+  if (pool.threads > 1) {
+    // any kernel may split its work (gemm, activations, optimizer updates: assembly/parallel.ts);
+    // a worker's failure surfaces as a trap of the call that dispatched it
+    arena.wrapKernels((_, kernel) => (...args) => {
+      try {
+        return kernel(...args);
+      } catch (e) {
+        throw pool.failed() ?? e;
+      }
+    });
+  }
   return pool;
 }
