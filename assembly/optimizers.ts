@@ -26,9 +26,11 @@
 // A counting pass followed by a writing pass (check, then write) was measured too: Adam is
 // bound by its two divisions and square root, and computing them twice cost more than the copy.
 // Each kernel is elementwise over (n, pointers) and its result an integer count (order-free),
-// so a caller may split [0, n) into ranges and add the counts.
+// so a caller may split [0, n) into ranges and add the counts: the threaded builds do
+// (parallel.ts).
 
 import { loadLanes, storeLanes } from './simd';
+import { parallelAdadelta, parallelAdagrad, parallelAdam, parallelRmsprop, parallelSgd } from './parallel';
 
 /** acc + the first k lanes of bad; lanes ≥ k of a tail hold no element and may compute
  *  anything (0/0 with ε = 0), so they are dropped. */
@@ -110,6 +112,10 @@ import { loadLanes, storeLanes } from './simd';
  */
 export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentum: f64, dampening: f64,
   weightDecay: f64, nesterov: i32, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelSgd(n, p, g, buf, lr, momentum, dampening, weightDecay, nesterov, step, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const mom = f32x4.splat(<f32>momentum);
   const omd = f32x4.splat(<f32>(1 - dampening));
@@ -194,6 +200,10 @@ export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentu
  */
 export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize, lr: f64, beta1: f64,
   beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, amsgrad: i32, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdam(n, p, g, m, v, vmax, lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, step, undo);
+    if (split >= 0) return split;
+  }
   const t = <f64>step;
   const bc1 = 1 - Math.pow(beta1, t);
   const bc2 = 1 - Math.pow(beta2, t);
@@ -287,6 +297,10 @@ export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: u
  */
 export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize, lr: f64, alpha: f64,
   eps: f64, weightDecay: f64, momentum: f64, centered: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelRmsprop(n, p, g, sq, gavg, buf, lr, alpha, eps, weightDecay, momentum, centered, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const al = f32x4.splat(<f32>alpha);
   const omas = <f32>(1 - alpha);
@@ -349,6 +363,10 @@ export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, 
  */
 export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrDecay: f64, weightDecay: f64,
   eps: f64, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdagrad(n, p, g, sum, lr, lrDecay, weightDecay, eps, step, undo);
+    if (split >= 0) return split;
+  }
   const clr = lr / (1 + <f64>(step - 1) * lrDecay);
   const negClr = f32x4.splat(<f32>-clr);
   const ep = f32x4.splat(<f32>eps);
@@ -399,6 +417,10 @@ export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrD
  */
 export function f32_adadelta(n: i32, p: usize, g: usize, sq: usize, accDelta: usize, lr: f64, rho: f64, eps: f64,
   weightDecay: f64, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdadelta(n, p, g, sq, accDelta, lr, rho, eps, weightDecay, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const rh = f32x4.splat(<f32>rho);
   const omr = f32x4.splat(<f32>(1 - rho));

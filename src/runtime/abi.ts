@@ -164,7 +164,33 @@ export const KERNELS = {
   i8_gemm_panels: fn(['m', 'n', 'kp', 'a', 'panels', 'sa', 'sw', 'bias', 'c']),
 } as const;
 
+/**
+ * The thread pool of the threaded builds (assembly/parallel.ts; entry index-threads.ts): these
+ * exist only there, next to every kernel above. src/runtime/threads.ts is their one caller.
+ */
+export const POOL_KERNELS = {
+  /** Bytes of the pool's control block (zero-filled, 64-byte aligned, in shared memory). */
+  pool_block_bytes: fn([], 'i32'),
+  /** Bytes of GEMM scratch each thread needs. */
+  pool_scratch_bytes: fn([], 'i32'),
+  /** Main thread: GEMM scratch at `scratch`; large GEMMs go to the workers of `block` (0: none). */
+  pool_attach: fn(['block', 'scratch']),
+  /** A worker's loop: serves jobs until pool_stop; traps propagate to the worker's JS. */
+  pool_work: fn(['block', 'scratch']),
+  /** Called by a worker's JS after pool_work trapped: marks the pool failed, leaves the job. */
+  pool_fail: fn(['block']),
+  /** Main thread, after a product trapped on it: closes the job, waits until no worker is inside. */
+  pool_abandon: fn(['block']),
+  /** 1 if a worker failed since the pool started. */
+  pool_failed: fn(['block'], 'i32'),
+  /** Makes every worker return from pool_work. */
+  pool_stop: fn(['block']),
+  /** Tasks the workers ran since the pool started. */
+  pool_worker_tasks: fn(['block'], 'i32'),
+} as const;
+
 export type KernelName = keyof typeof KERNELS;
+export type PoolKernelName = keyof typeof POOL_KERNELS;
 
 /** A function of the core as JS sees it: one number per argument. */
 type KernelFunction<S> =
@@ -181,6 +207,8 @@ export interface CoreMemory {
 
 /** The exports of the core: every kernel of the table, and its memory. */
 export type CoreExports = { readonly [K in KernelName]: KernelFunction<(typeof KERNELS)[K]> } & { readonly memory: CoreMemory };
+/** The pool's exports, present in the threaded builds only. */
+export type PoolExports = { readonly [K in PoolKernelName]: KernelFunction<(typeof POOL_KERNELS)[K]> };
 
 /**
  * Activation ids: the values of the core's exported immutable globals ACT_LINEAR, ACT_RELU, ...
