@@ -100,6 +100,8 @@ export const ACT_GELU: i32 = 7;
 }
 
 @final class Sigmoid {
+  /** Runs several vectors per loop iteration (see forwardLoop); only sigmoid, to save code. */
+  @inline wide(): bool { return true; }
   @inline needsX(): bool { return false; }
   @inline needsY(): bool { return true; }
   @inline fwd(x: f32, a: f32): f32 { return sigmoid_f32(x); }
@@ -180,21 +182,28 @@ export const ACT_GELU: i32 = 7;
   const op = changetype<T>(0);
   const av = f32x4.splat(alpha);
   let i = 0;
-  // Four vectors per iteration: a transcendental (sigmoid: ~20 dependent operations and a
-  // division) is bound by its chain's latency, and independent chains in one iteration overlap
-  // (measured for sigmoid, n = 200,704: 4.4 GB/s one vector per iteration, 5.8 two, 5.9–7.0 four).
-  for (; i + 16 <= n; i += 16) {
-    const o = <usize>i << 2;
-    const a = op.fwd4(v128.load(x + o), av);
-    const b = op.fwd4(v128.load(x + o, 16), av);
-    const c = op.fwd4(v128.load(x + o, 32), av);
-    const d = op.fwd4(v128.load(x + o, 48), av);
-    v128.store(y + o, a);
-    v128.store(y + o, b, 16);
-    v128.store(y + o, c, 32);
-    v128.store(y + o, d, 48);
+  // Sigmoid (~20 dependent operations and a division) is bound by its chain's latency: four
+  // independent chains per iteration overlap (n = 200,704: 4.4 GB/s with one vector per
+  // iteration, 5.8 with two, 5.9–7.0 with four). The others run one vector per iteration.
+  if (isDefined(op.wide)) {
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      const a = op.fwd4(v128.load(x + o), av);
+      const b = op.fwd4(v128.load(x + o, 16), av);
+      const c = op.fwd4(v128.load(x + o, 32), av);
+      const d = op.fwd4(v128.load(x + o, 48), av);
+      v128.store(y + o, a);
+      v128.store(y + o, b, 16);
+      v128.store(y + o, c, 32);
+      v128.store(y + o, d, 48);
+    }
+    // the last n mod 16 values go one by one (the same bits as the lanes): one copy less
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, op.fwd4(v128.load(x + o), av));
+    }
   }
-  // the last n mod 16 values one by one (the same bits as the lanes): one copy of fwd4 fewer
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, op.fwd(load<f32>(x + o), alpha));
@@ -230,16 +239,25 @@ export const ACT_GELU: i32 = 7;
     const zr = z + <usize>r * rowBytes;
     const yr = y + <usize>r * rowBytes;
     let j = 0;
-    for (; j + 8 <= n; j += 8) { // two vectors per iteration: see forwardLoop
-      const o = <usize>j << 2;
-      const za = f32x4.add(v128.load(zr + o), v128.load(bias + o));
-      const zb = f32x4.add(v128.load(zr + o, 16), v128.load(bias + o, 16));
-      v128.store(zr + o, za);
-      v128.store(zr + o, zb, 16);
-      const ya = op.fwd4(za, av);
-      const yb = op.fwd4(zb, av);
-      v128.store(yr + o, ya);
-      v128.store(yr + o, yb, 16);
+    if (isDefined(op.wide)) {
+      for (; j + 8 <= n; j += 8) { // two vectors per iteration: see forwardLoop
+        const o = <usize>j << 2;
+        const za = f32x4.add(v128.load(zr + o), v128.load(bias + o));
+        const zb = f32x4.add(v128.load(zr + o, 16), v128.load(bias + o, 16));
+        v128.store(zr + o, za);
+        v128.store(zr + o, zb, 16);
+        const ya = op.fwd4(za, av);
+        const yb = op.fwd4(zb, av);
+        v128.store(yr + o, ya);
+        v128.store(yr + o, yb, 16);
+      }
+    } else {
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        const zv = f32x4.add(v128.load(zr + o), v128.load(bias + o));
+        v128.store(zr + o, zv);
+        v128.store(yr + o, op.fwd4(zv, av));
+      }
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;

@@ -151,119 +151,119 @@
 // V8 (11.x, x64) materializes every v128.const where it is used, inside the loop, with several
 // instructions (64-bit immediates moved in through general registers), and Binaryen folds a
 // splat of a constant into a v128.const. The f32x4 functions below therefore read their
-// constants from static data: one load each, often folded into the arithmetic. The same values
-// and operations, so the same bits. (Measured on sigmoid: see activations.ts.)
+// constants from static data: one splatting load each (4 bytes of data per constant). The same
+// values and operations, so the same bits. (Measured on sigmoid: see activations.ts.)
 
-/** The 4 lanes at p (a constant below). */
+/** The constant at p (below) in all 4 lanes: one load32_splat (vbroadcastss from memory). */
 // @ts-ignore: decorator
 @inline function vk(p: usize): v128 {
-  return v128.load(p);
+  return v128.load32_splat(p);
 }
 
 // @ts-ignore: decorator
-@lazy const V_P6 = memory.data<f32>([P6, P6, P6, P6], 16);
+@lazy const V_P6 = memory.data<f32>([P6], 4);
 // @ts-ignore: decorator
-@lazy const V_P5 = memory.data<f32>([P5, P5, P5, P5], 16);
+@lazy const V_P5 = memory.data<f32>([P5], 4);
 // @ts-ignore: decorator
-@lazy const V_Q4 = memory.data<f32>([Q4, Q4, Q4, Q4], 16);
+@lazy const V_Q4 = memory.data<f32>([Q4], 4);
 // @ts-ignore: decorator
-@lazy const V_Q3 = memory.data<f32>([Q3, Q3, Q3, Q3], 16);
+@lazy const V_Q3 = memory.data<f32>([Q3], 4);
 // @ts-ignore: decorator
-@lazy const V_Q2 = memory.data<f32>([Q2, Q2, Q2, Q2], 16);
+@lazy const V_Q2 = memory.data<f32>([Q2], 4);
 // @ts-ignore: decorator
-@lazy const V_Q1 = memory.data<f32>([Q1, Q1, Q1, Q1], 16);
+@lazy const V_Q1 = memory.data<f32>([Q1], 4);
 // @ts-ignore: decorator
-@lazy const V_Q0 = memory.data<f32>([Q0, Q0, Q0, Q0], 16);
+@lazy const V_Q0 = memory.data<f32>([Q0], 4);
 // @ts-ignore: decorator
-@lazy const V_P4 = memory.data<f32>([P4, P4, P4, P4], 16);
+@lazy const V_P4 = memory.data<f32>([P4], 4);
 // @ts-ignore: decorator
-@lazy const V_P3 = memory.data<f32>([P3, P3, P3, P3], 16);
+@lazy const V_P3 = memory.data<f32>([P3], 4);
 // @ts-ignore: decorator
-@lazy const V_P2 = memory.data<f32>([P2, P2, P2, P2], 16);
+@lazy const V_P2 = memory.data<f32>([P2], 4);
 // @ts-ignore: decorator
-@lazy const V_P1 = memory.data<f32>([P1, P1, P1, P1], 16);
+@lazy const V_P1 = memory.data<f32>([P1], 4);
 // @ts-ignore: decorator
-@lazy const V_P0 = memory.data<f32>([P0, P0, P0, P0], 16);
+@lazy const V_P0 = memory.data<f32>([P0], 4);
 // @ts-ignore: decorator
-@lazy const V_EXP_LO = memory.data<f32>([EXP_LO, EXP_LO, EXP_LO, EXP_LO], 16);
+@lazy const V_EXP_LO = memory.data<f32>([EXP_LO], 4);
 // @ts-ignore: decorator
-@lazy const V_EXP_HI = memory.data<f32>([EXP_HI, EXP_HI, EXP_HI, EXP_HI], 16);
+@lazy const V_EXP_HI = memory.data<f32>([EXP_HI], 4);
 // @ts-ignore: decorator
-@lazy const V_LOG2E = memory.data<f32>([LOG2E, LOG2E, LOG2E, LOG2E], 16);
+@lazy const V_LOG2E = memory.data<f32>([LOG2E], 4);
 // @ts-ignore: decorator
-@lazy const V_MAGIC = memory.data<f32>([MAGIC, MAGIC, MAGIC, MAGIC], 16);
+@lazy const V_MAGIC = memory.data<f32>([MAGIC], 4);
 // @ts-ignore: decorator
-@lazy const V_LN2_HI = memory.data<f32>([LN2_HI, LN2_HI, LN2_HI, LN2_HI], 16);
+@lazy const V_LN2_HI = memory.data<f32>([LN2_HI], 4);
 // @ts-ignore: decorator
-@lazy const V_LN2_LO = memory.data<f32>([LN2_LO, LN2_LO, LN2_LO, LN2_LO], 16);
+@lazy const V_LN2_LO = memory.data<f32>([LN2_LO], 4);
 // @ts-ignore: decorator
-@lazy const V_ONE = memory.data<f32>([1.0, 1.0, 1.0, 1.0], 16);
+@lazy const V_ONE = memory.data<f32>([1.0], 4);
 // @ts-ignore: decorator
-@lazy const V_EXPM1_LO = memory.data<f32>([EXPM1_LO, EXPM1_LO, EXPM1_LO, EXPM1_LO], 16);
+@lazy const V_EXPM1_LO = memory.data<f32>([EXPM1_LO], 4);
 // @ts-ignore: decorator
-@lazy const V_FLT_MIN = memory.data<f32>([FLT_MIN, FLT_MIN, FLT_MIN, FLT_MIN], 16);
+@lazy const V_FLT_MIN = memory.data<f32>([FLT_MIN], 4);
 // @ts-ignore: decorator
-@lazy const V_TWO23 = memory.data<f32>([TWO23, TWO23, TWO23, TWO23], 16);
+@lazy const V_TWO23 = memory.data<f32>([TWO23], 4);
 // @ts-ignore: decorator
-@lazy const V_SQRT_HALF = memory.data<f32>([SQRT_HALF, SQRT_HALF, SQRT_HALF, SQRT_HALF], 16);
+@lazy const V_SQRT_HALF = memory.data<f32>([SQRT_HALF], 4);
 // @ts-ignore: decorator
-@lazy const V_L0 = memory.data<f32>([L0, L0, L0, L0], 16);
+@lazy const V_L0 = memory.data<f32>([L0], 4);
 // @ts-ignore: decorator
-@lazy const V_L1 = memory.data<f32>([L1, L1, L1, L1], 16);
+@lazy const V_L1 = memory.data<f32>([L1], 4);
 // @ts-ignore: decorator
-@lazy const V_L2 = memory.data<f32>([L2, L2, L2, L2], 16);
+@lazy const V_L2 = memory.data<f32>([L2], 4);
 // @ts-ignore: decorator
-@lazy const V_L3 = memory.data<f32>([L3, L3, L3, L3], 16);
+@lazy const V_L3 = memory.data<f32>([L3], 4);
 // @ts-ignore: decorator
-@lazy const V_L4 = memory.data<f32>([L4, L4, L4, L4], 16);
+@lazy const V_L4 = memory.data<f32>([L4], 4);
 // @ts-ignore: decorator
-@lazy const V_L5 = memory.data<f32>([L5, L5, L5, L5], 16);
+@lazy const V_L5 = memory.data<f32>([L5], 4);
 // @ts-ignore: decorator
-@lazy const V_L6 = memory.data<f32>([L6, L6, L6, L6], 16);
+@lazy const V_L6 = memory.data<f32>([L6], 4);
 // @ts-ignore: decorator
-@lazy const V_L7 = memory.data<f32>([L7, L7, L7, L7], 16);
+@lazy const V_L7 = memory.data<f32>([L7], 4);
 // @ts-ignore: decorator
-@lazy const V_L8 = memory.data<f32>([L8, L8, L8, L8], 16);
+@lazy const V_L8 = memory.data<f32>([L8], 4);
 // @ts-ignore: decorator
-@lazy const V_LOG_C2 = memory.data<f32>([LOG_C2, LOG_C2, LOG_C2, LOG_C2], 16);
+@lazy const V_LOG_C2 = memory.data<f32>([LOG_C2], 4);
 // @ts-ignore: decorator
-@lazy const V_MINUS_HALF = memory.data<f32>([-0.5, -0.5, -0.5, -0.5], 16);
+@lazy const V_MINUS_HALF = memory.data<f32>([-0.5], 4);
 // @ts-ignore: decorator
-@lazy const V_LOG_C1 = memory.data<f32>([LOG_C1, LOG_C1, LOG_C1, LOG_C1], 16);
+@lazy const V_LOG_C1 = memory.data<f32>([LOG_C1], 4);
 // @ts-ignore: decorator
-@lazy const V_QNAN = memory.data<f32>([QNAN, QNAN, QNAN, QNAN], 16);
+@lazy const V_QNAN = memory.data<f32>([QNAN], 4);
 // @ts-ignore: decorator
-@lazy const V_NEG_INF = memory.data<f32>([-INF, -INF, -INF, -INF], 16);
+@lazy const V_NEG_INF = memory.data<f32>([-INF], 4);
 // @ts-ignore: decorator
-@lazy const V_INF = memory.data<f32>([INF, INF, INF, INF], 16);
+@lazy const V_INF = memory.data<f32>([INF], 4);
 // @ts-ignore: decorator
-@lazy const V_MINUS_TWO = memory.data<f32>([-2.0, -2.0, -2.0, -2.0], 16);
+@lazy const V_MINUS_TWO = memory.data<f32>([-2.0], 4);
 // @ts-ignore: decorator
-@lazy const V_TANH_LO = memory.data<f32>([TANH_LO, TANH_LO, TANH_LO, TANH_LO], 16);
+@lazy const V_TANH_LO = memory.data<f32>([TANH_LO], 4);
 // @ts-ignore: decorator
-@lazy const V_TWO = memory.data<f32>([2.0, 2.0, 2.0, 2.0], 16);
+@lazy const V_TWO = memory.data<f32>([2.0], 4);
 // @ts-ignore: decorator
-@lazy const V_TANH_SPLIT = memory.data<f32>([TANH_SPLIT, TANH_SPLIT, TANH_SPLIT, TANH_SPLIT], 16);
+@lazy const V_TANH_SPLIT = memory.data<f32>([TANH_SPLIT], 4);
 // @ts-ignore: decorator
-@lazy const V_SOFTPLUS_THRESHOLD = memory.data<f32>([SOFTPLUS_THRESHOLD, SOFTPLUS_THRESHOLD, SOFTPLUS_THRESHOLD, SOFTPLUS_THRESHOLD], 16);
+@lazy const V_SOFTPLUS_THRESHOLD = memory.data<f32>([SOFTPLUS_THRESHOLD], 4);
 // @ts-ignore: decorator
-@lazy const V_MAGIC_BITS = memory.data<i32>([MAGIC_BITS, MAGIC_BITS, MAGIC_BITS, MAGIC_BITS], 16);
+@lazy const V_MAGIC_BITS = memory.data<i32>([MAGIC_BITS], 4);
 // @ts-ignore: decorator
-@lazy const V_MAGIC_BITS_254 = memory.data<i32>([MAGIC_BITS - 254, MAGIC_BITS - 254, MAGIC_BITS - 254, MAGIC_BITS - 254], 16);
+@lazy const V_MAGIC_BITS_254 = memory.data<i32>([MAGIC_BITS - 254], 4);
 // @ts-ignore: decorator
-@lazy const V_I127 = memory.data<i32>([127, 127, 127, 127], 16);
+@lazy const V_I127 = memory.data<i32>([127], 4);
 // @ts-ignore: decorator
-@lazy const V_I30 = memory.data<i32>([30, 30, 30, 30], 16);
+@lazy const V_I30 = memory.data<i32>([30], 4);
 // @ts-ignore: decorator
-@lazy const V_I126 = memory.data<i32>([126, 126, 126, 126], 16);
+@lazy const V_I126 = memory.data<i32>([126], 4);
 // @ts-ignore: decorator
-@lazy const V_I_M23 = memory.data<i32>([-23, -23, -23, -23], 16);
+@lazy const V_I_M23 = memory.data<i32>([-23], 4);
 // @ts-ignore: decorator
-@lazy const V_IX007FFFFF = memory.data<i32>([0x007FFFFF, 0x007FFFFF, 0x007FFFFF, 0x007FFFFF], 16);
+@lazy const V_IX007FFFFF = memory.data<i32>([0x007FFFFF], 4);
 // @ts-ignore: decorator
-@lazy const V_IX3F000000 = memory.data<i32>([0x3F000000, 0x3F000000, 0x3F000000, 0x3F000000], 16);
+@lazy const V_IX3F000000 = memory.data<i32>([0x3F000000], 4);
 // @ts-ignore: decorator
-@lazy const V_SIGN_MASK = memory.data<i32>([SIGN_MASK, SIGN_MASK, SIGN_MASK, SIGN_MASK], 16);
+@lazy const V_SIGN_MASK = memory.data<i32>([SIGN_MASK], 4);
 
 // ---- expm1 polynomial on the reduced argument ------------------------------------------------
 
