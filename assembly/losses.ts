@@ -7,6 +7,7 @@
 // are formed in f64; the gradients are f32 computed the same way in body and tail.
 
 import { exp_f32, exp_f32x4, log1p_f32, log1p_f32x4 } from './math';
+import { parallelBceSigmoid, pooledRowSum } from './parallel';
 
 // @ts-ignore: decorator
 @inline function lo64(v: v128): v128 {
@@ -120,49 +121,54 @@ export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gsc
  */
 export function f32_loss_bce_sigmoid(logits: usize, probs: usize, target: usize, grad: usize, m: i32, n: i32,
   gscale: f32): f64 {
-  const one = f32x4.splat(1.0);
-  const zero = f32x4.splat(0.0);
-  const gs = f32x4.splat(gscale);
-  const zero64 = f64x2.splat(0);
+  if (ASC_FEATURE_THREADS) {
+    if (parallelBceSigmoid(logits, probs, target, grad, m, n, gscale)) return pooledRowSum(m);
+  }
   const rowBytes = <usize>n << 2;
   let sum: f64 = 0;
   for (let r = 0; r < m; r++) {
     const off = <usize>r * rowBytes;
-    const zr = logits + off;
-    const yr = probs + off;
-    const tr = target + off;
-    let acc0 = f64x2.splat(0);
-    let acc1 = f64x2.splat(0);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const z = v128.load(zr + o);
-      const y = v128.load(yr + o);
-      const t = v128.load(tr + o);
-      const s = v128.bitselect(f32x4.sub(one, y), y, f32x4.ge(z, zero));
-      const sp = f32x4.neg(log1p_f32x4(f32x4.neg(s)));
-      const z0 = lo64(z);
-      const z1 = hi64(z);
-      // pmax (one maxpd; max is several instructions in V8): it differs from max only for z = −0,
-      // where −0 − (−0·t) + sp and +0 − (−0·t) + sp are the same number
-      acc0 = f64x2.add(acc0, f64x2.add(f64x2.sub(f64x2.pmax(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp)));
-      acc1 = f64x2.add(acc1, f64x2.add(f64x2.sub(f64x2.pmax(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp)));
-      if (grad != 0) v128.store(grad + off + o, f32x4.mul(f32x4.sub(y, t), gs));
-    }
-    let tail: f64 = 0;
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      const z = load<f32>(zr + o);
-      const y = load<f32>(yr + o);
-      const t = load<f32>(tr + o);
-      const s = select<f32>(<f32>1.0 - y, y, z >= 0);
-      const z64 = <f64>z;
-      tail += (max<f64>(z64, 0) - z64 * <f64>t) + <f64>(-log1p_f32(-s));
-      if (grad != 0) store<f32>(grad + off + o, (y - t) * gscale);
-    }
-    sum += total(acc0, acc1, tail);
+    sum += bceSigmoidRow(logits + off, probs + off, target + off, grad == 0 ? 0 : grad + off, n, gscale);
   }
   return sum;
+}
+
+/** One row of f32_loss_bce_sigmoid: its total, and its gradient if grad ≠ 0. */
+export function bceSigmoidRow(zr: usize, yr: usize, tr: usize, grad: usize, n: i32, gscale: f32): f64 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0.0);
+  const gs = f32x4.splat(gscale);
+  const zero64 = f64x2.splat(0);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const z = v128.load(zr + o);
+    const y = v128.load(yr + o);
+    const t = v128.load(tr + o);
+    const s = v128.bitselect(f32x4.sub(one, y), y, f32x4.ge(z, zero));
+    const sp = f32x4.neg(log1p_f32x4(f32x4.neg(s)));
+    const z0 = lo64(z);
+    const z1 = hi64(z);
+    // pmax (one maxpd; max is several instructions in V8): it differs from max only for z = −0,
+    // where −0 − (−0·t) + sp and +0 − (−0·t) + sp are the same number
+    acc0 = f64x2.add(acc0, f64x2.add(f64x2.sub(f64x2.pmax(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp)));
+    acc1 = f64x2.add(acc1, f64x2.add(f64x2.sub(f64x2.pmax(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp)));
+    if (grad != 0) v128.store(grad + o, f32x4.mul(f32x4.sub(y, t), gs));
+  }
+  let tail: f64 = 0;
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const z = load<f32>(zr + o);
+    const y = load<f32>(yr + o);
+    const t = load<f32>(tr + o);
+    const s = select<f32>(<f32>1.0 - y, y, z >= 0);
+    const z64 = <f64>z;
+    tail += (max<f64>(z64, 0) - z64 * <f64>t) + <f64>(-log1p_f32(-s));
+    if (grad != 0) store<f32>(grad + o, (y - t) * gscale);
+  }
+  return total(acc0, acc1, tail);
 }
 
 /** out[i] = mean_j (p[i, j] − t[i, j])² for [m×n] p and t (sum in f64, stored as f32). */
