@@ -70,7 +70,7 @@ export interface InferenceLayers {
 }
 
 /** The tensors of one quantized layer, as the file stores them. */
-interface LayerWeights {
+export interface LayerWeights {
   /** int8 [out, in], row-major. */
   weight: Int8Array;
   /** One scale per output channel: W ≈ weight[j, :]·weightScale[j]. */
@@ -115,6 +115,9 @@ export function quantizeWeights(w: Float32Array, out: number, inSize: number): {
   }
   return { weight, weightScale };
 }
+
+/** One quantized layer: its config and its tensors (QuantizedModel.getLayers, toOnnx). */
+export type QuantizedLayer = QuantizedLayerConfig & LayerWeights;
 
 /** A dense layer on int8 weights: quantize x → int8 GEMM with the dequantizing epilogue → f(z). */
 class QuantizedDense {
@@ -322,6 +325,15 @@ export class QuantizedModel implements DetectorState {
     const metadata = modelMetadata(this.kind, this.config);
     addDetectorState(this, tensors, metadata);
     return writeSafetensors(tensors, metadata);
+  }
+
+  /** Every layer's config and tensors (copies), x → code, then code → reconstruction. */
+  getLayers(): { encoder: QuantizedLayer[]; decoder: QuantizedLayer[] } {
+    this.alive();
+    const copy = (l: QuantizedDense): QuantizedLayer => ({
+      ...l.spec, weight: l.w.weight.slice(), weightScale: l.w.weightScale.slice(), bias: l.w.bias.slice(), inputScale: l.w.inputScale,
+    });
+    return { encoder: this.encoder.map(copy), decoder: this.decoder.map(copy) };
   }
 
   /** Frees the model's memory. Any later call throws DisposedError. */
