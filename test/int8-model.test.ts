@@ -3,7 +3,7 @@
 // scheme), its file (I8 + F32 scales, ≥ 3.5× smaller, loadModel bitwise), and bad input.
 import { describe, expect, test } from 'vitest';
 import {
-  Autoencoder, ConvAutoencoder, FormatError, InputError, QuantizedModel, ShapeError, VAE, DisposedError,
+  Autoencoder, FormatError, InputError, QuantizedModel, ShapeError, VAE, DisposedError,
   init, liveTensors, loadModel, readSafetensors, writeSafetensors, type TensorToWrite,
 } from '../src/index.js';
 import { quantizeWeights } from '../src/models/quantized.js';
@@ -173,11 +173,20 @@ describe('every model class', () => {
     expect(liveTensors()).toBe(start);
   });
 
-  test('conv layers: an InputError naming the layer int8 does not cover', () => {
-    const conv = new ConvAutoencoder({ inputShape: [1, 8, 8], filters: [4], kernelSize: 3, stride: 2, latentSize: 4, seed: 0 });
-    expect(() => conv.quantize()).toThrow(InputError);
-    expect(() => conv.quantize()).toThrow(/conv2d/);
-    conv.dispose();
+  test('pooling and upsampling: an InputError naming the layer int8 does not cover (convolutions: int8-conv.test.ts)', () => {
+    const pooled = new Autoencoder({
+      inputShape: [1, 8, 8],
+      layers: {
+        encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 1 }, { type: 'maxPool2d', kernelSize: 2 }, { type: 'flatten' }, { type: 'dense', units: 4, activation: 'linear' }],
+        decoder: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'reshape', shape: [2, 4, 4] }, { type: 'upsample', scale: 2 }, { type: 'conv2d', filters: 1, kernelSize: 3, padding: 1 }],
+      },
+      seed: 0,
+    });
+    const start = liveTensors();
+    expect(() => pooled.quantize()).toThrow(InputError);
+    expect(() => pooled.quantize()).toThrow(/encoder layer 1 is 'maxPool2d', which int8 inference does not cover yet/);
+    expect(liveTensors()).toBe(start);
+    pooled.dispose();
   });
 });
 

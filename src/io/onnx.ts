@@ -299,6 +299,10 @@ export function toOnnx(model: AnyModel | QuantizedModel, options: OnnxOptions = 
   // the weights (DisposedError for a disposed model): the int8 layers, or the f32 tensors by name
   const int8 = model instanceof QuantizedModel ? model.getLayers() : null;
   const weights = model instanceof QuantizedModel ? {} : model.getWeights();
+  const conv = int8 && [...int8.encoder, ...int8.decoder].find((l) => l.type !== undefined);
+  if (conv) {
+    throw new InputError(`toOnnx: the int8 model's layer ${conv.name} is a ${conv.type}, and int8 convolutions have no ONNX export yet; export the f32 model instead`);
+  }
 
   // the model's normalizer, x' = (x − shift)/scale per feature, as Sub and Div on the input and
   // Mul and Add on the reconstruction (f32 operations in the order the model does them)

@@ -1,11 +1,12 @@
-// int8 accuracy on the digit anomaly example (examples/anomaly-digits.mjs): the same model trained
-// on every digit but 2 (the fixed split of ANCHORS.md), quantized per row ('dynamic') and with
-// calibration rows ('static'), scores the held-out digits with an AUROC within 0.005 of the f32
-// model's and a held-out MSE within 2% (relative). Node only: the int8 path gives the same bits in
-// every runtime (test/int8-model.test.ts, workerd.runtime), so a second training in Chromium
+// int8 accuracy on MNIST (the fixed split of ANCHORS.md). The digit anomaly example
+// (examples/anomaly-digits.mjs): the same model trained on every digit but 2, quantized per row
+// ('dynamic') and with calibration rows ('static'), scores the held-out digits with an AUROC
+// within 0.005 of the f32 model's and a held-out MSE within 2% (relative). A ConvAutoencoder:
+// held-out MSE within 2%. Node only: the int8 path gives the same bits in every runtime
+// (test/int8-model.test.ts, int8-conv.test.ts, workerd.runtime), so a second training in Chromium
 // would measure nothing new.
 import { expect, test } from 'vitest';
-import { Autoencoder, init, liveTensors, rocAuc } from '../src/index.js';
+import { Autoencoder, ConvAutoencoder, init, liveTensors, rocAuc } from '../src/index.js';
 import { mnist } from './helpers/mnist.js';
 
 await init();
@@ -70,5 +71,28 @@ test(`digit ${ANOMALY} held out: int8 AUROC within 0.005 of f32, held-out MSE wi
   // eslint-disable-next-line no-console
   console.log(lines.join('\n'));
   ae.dispose();
+  expect(liveTensors()).toBe(start);
+});
+
+test('ConvAutoencoder (conv2d, dense code, convTranspose2d): int8 held-out MSE within 2% of f32', async () => {
+  const { train, test: held } = mnist();
+  const start = liveTensors();
+  const conv = new ConvAutoencoder({
+    inputShape: [1, 28, 28], filters: [16, 32], kernelSize: 3, stride: 2, latentSize: 64,
+    activation: 'relu', outputActivation: 'sigmoid', loss: 'bce', seed: 0,
+  });
+  await conv.fit(train, { epochs: 3, batchSize: 64, shuffle: true });
+  const mse32 = meanSq(conv.reconstruct(held), held);
+  const lines = [`conv f32: held-out MSE ${mse32.toFixed(6)}`];
+  for (const q of [conv.quantize(), conv.quantize({ activations: 'static', calibration: spread(train, 1000) })]) {
+    expect(q.config.encoder.map((l) => l.type ?? 'dense')).toEqual(['conv2d', 'conv2d', 'dense']);
+    const mse8 = meanSq(q.reconstruct(held), held);
+    lines.push(`conv int8 ${q.config.activations}: MSE ${mse8.toFixed(6)} (${((mse8 / mse32 - 1) * 100).toFixed(2)}%)`);
+    expect(Math.abs(mse8 / mse32 - 1), q.config.activations).toBeLessThanOrEqual(0.02);
+    q.dispose();
+  }
+  // eslint-disable-next-line no-console
+  console.log(lines.join('\n'));
+  conv.dispose();
   expect(liveTensors()).toBe(start);
 });
