@@ -7,7 +7,7 @@
 // would measure nothing new.
 import { expect, test } from 'vitest';
 import { Autoencoder, ConvAutoencoder, init, liveTensors, rocAuc } from '../src/index.js';
-import { mnist } from './helpers/mnist.js';
+import { meanSq, mnist, spread } from './helpers/mnist.js';
 
 await init();
 
@@ -21,23 +21,6 @@ function rowsWhere(x: Float32Array, labels: Uint8Array, keep: (l: number) => boo
   idx.forEach((r, k) => out.set(x.subarray(r * W, (r + 1) * W), k * W));
   return out;
 }
-
-/** `n` rows spread evenly over `data` (sorted by digit), so each digit is in the calibration set. */
-function spread(data: Float32Array, n: number): Float32Array {
-  const total = data.length / W;
-  const out = new Float32Array(n * W);
-  for (let i = 0; i < n; i++) {
-    const r = Math.floor((i * total) / n);
-    out.set(data.subarray(r * W, (r + 1) * W), i * W);
-  }
-  return out;
-}
-
-const meanSq = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
-};
 
 test(`digit ${ANOMALY} held out: int8 AUROC within 0.005 of f32, held-out MSE within 2%`, async () => {
   const { train, test: held, trainLabels, testLabels } = mnist();

@@ -7,18 +7,13 @@ import {
   init, liveTensors, loadModel, readSafetensors, writeSafetensors, type TensorToWrite,
 } from '../src/index.js';
 import { quantizeWeights } from '../src/models/quantized.js';
-import { mnist } from './helpers/mnist.js';
+import { meanSq, mnist } from './helpers/mnist.js';
 import { refGemm, refQuantize } from './helpers/int8.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-const meanSq = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
-};
 
 const quantile50 = (s: Float32Array) => {
   const v = Float64Array.from(s).sort();

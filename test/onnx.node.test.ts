@@ -9,21 +9,10 @@ import {
   Autoencoder, ConvAutoencoder, DenoisingAutoencoder, DisposedError, InputError, SparseAutoencoder, VAE,
   init, liveTensors, toOnnx, type LayerSpec, type QuantizedModel,
 } from '../src/index.js';
-import { mnist } from './helpers/mnist.js';
+import { mnist, spread } from './helpers/mnist.js';
 import { refGemm, refQuantize } from './helpers/int8.js';
 
 await init();
-
-/** `n` rows spread over the whole split (it is sorted by digit), so every digit is present. */
-function spread(data: Float32Array, n: number, width = 784): Float32Array {
-  const total = data.length / width;
-  const out = new Float32Array(n * width);
-  for (let i = 0; i < n; i++) {
-    const r = Math.floor((i * total) / n);
-    out.set(data.subarray(r * width, (r + 1) * width), i * width);
-  }
-  return out;
-}
 
 const { train, test: held } = mnist();
 const trainRows = spread(train, 256);
