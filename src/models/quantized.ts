@@ -1,5 +1,6 @@
 // int8 inference: `model.quantize()` turns any model of the family into a QuantizedModel whose
-// dense layers multiply int8 weights by int8 activations with exact i32 sums (assembly/int8.ts).
+// dense, conv2d and convTranspose2d layers multiply int8 weights by int8 activations with exact
+// i32 sums (assembly/int8.ts; convolutions through im2col, assembly/conv.ts).
 import { DisposedError, FormatError, InputError } from '../errors.js';
 import { checkKeys, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
@@ -13,8 +14,9 @@ import { calibrateScorer, checkScoreOptions, detectRows, rowErrors, type Calibra
 import { writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
 
 /**
- * How activations (each dense layer's input) are quantized:
- * - 'dynamic': per row at run time, scale max|row|/127 (no calibration needed);
+ * How activations (each layer's input) are quantized:
+ * - 'dynamic': per row at run time, scale max|row|/127 (no calibration needed); a convolution's
+ *   rows are its im2col patches (conv2d) or input pixels (convTranspose2d);
  * - 'static': one scale per layer, max|input|/127 over the calibration rows (values beyond it
  *   saturate at ±127).
  * Measured on MNIST (docs/int8.md): dynamic is the more accurate, so it is the default.
@@ -75,9 +77,10 @@ export interface InferenceLayers {
 
 /** The tensors of one quantized layer, as the file stores them. */
 export interface LayerWeights {
-  /** int8 [out, in], row-major. */
+  /** int8 in PyTorch's layout, row-major: Linear [out, in], Conv2d [out, in, KH, KW],
+   *  ConvTranspose2d [in, out, KH, KW]. */
   weight: Int8Array;
-  /** One scale per output channel: W ≈ weight[j, :]·weightScale[j]. */
+  /** One scale per output channel (weightShape's axis 0, a transposed conv's axis 1). */
   weightScale: Float32Array;
   bias: Float32Array;
   /** Static activation scale (activations 'static'); 0 for dynamic. */
@@ -308,9 +311,9 @@ class QuantizedOp {
 /**
  * An int8 model made by `model.quantize()` or loaded from its file: encode, decode, reconstruct,
  * reconstructionError / score, save, dispose, as the f32 model it came from. Inference only.
- * Every dense layer: x quantized to int8 (per row, or with its calibrated scale), W int8 with one
- * scale per output channel, exact i32 sums, f32 bias and activation: the same bits on every
- * engine and in both builds (assembly/int8.ts).
+ * Every dense or conv layer: x quantized to int8 (per row or patch, or with its calibrated scale),
+ * W int8 with one scale per output channel, exact i32 sums, f32 bias and activation: the same bits
+ * on every engine and in both builds (assembly/int8.ts).
  */
 export class QuantizedModel implements DetectorState {
   readonly kind = 'quantized';
