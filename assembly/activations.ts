@@ -8,6 +8,7 @@
 // Transcendentals come from math.ts (never the host's Math). The semantics follow PyTorch
 // (torch.nn.functional, 2.x), including its choices at kinks and thresholds.
 
+import { parallelBiasAct } from './parallel';
 import {
   exp_f32, exp_f32x4, expm1_f32, expm1_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4,
   tanh_f32, tanh_f32x4, log_f32, log_f32x4, SOFTPLUS_THRESHOLD,
@@ -279,6 +280,9 @@ export function f32_act_backward(act: i32, alpha: f32, x: usize, y: usize, dy: u
  */
 export function f32_bias_act(act: i32, alpha: f32, z: usize, bias: usize, y: usize, m: i32, n: i32): void {
   checkAct(act);
+  if (ASC_FEATURE_THREADS) {
+    if (parallelBiasAct(act, alpha, z, bias, y, m, n)) return;
+  }
   switch (act) {
     case ACT_LINEAR: { biasActLoop<Linear>(alpha, z, bias, y, m, n); break; }
     case ACT_RELU: { biasActLoop<Relu>(alpha, z, bias, y, m, n); break; }

@@ -129,21 +129,32 @@ export function f32_fill(n: i32, value: f32, dst: usize): void {
 
 /**
  * x = min(max(x, lo), hi), in place, with wasm's f32.min/f32.max semantics in both paths: a NaN
- * x stays NaN, and −0 < +0. If lo > hi every value becomes hi.
+ * x stays NaN, and −0 < +0. If lo > hi every value becomes hi. Returns how many x were NaN or
+ * ±Infinity before the clamp (which would turn ±Infinity into lo or hi): gradient clipping by
+ * value refuses those without a separate pass.
  */
-export function f32_clamp(n: i32, lo: f32, hi: f32, x: usize): void {
+export function f32_clamp(n: i32, lo: f32, hi: f32, x: usize): i32 {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
+  const expMask = i32x4.splat(0x7f800000);
+  let acc = i32x4.splat(0);
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
-    v128.store(x + o, f32x4.min(f32x4.max(v128.load(x + o), vlo), vhi));
+    const v = v128.load(x + o);
+    acc = i32x4.sub(acc, i32x4.eq(v128.and(v, expMask), expMask)); // a true lane is −1
+    v128.store(x + o, f32x4.min(f32x4.max(v, vlo), vhi));
   }
+  let c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) +
+    i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(x + o, min<f32>(max<f32>(load<f32>(x + o), lo), hi));
+    const v = load<f32>(x + o);
+    if ((reinterpret<u32>(v) & 0x7f800000) == 0x7f800000) c++;
+    store<f32>(x + o, min<f32>(max<f32>(v, lo), hi));
   }
+  return c;
 }
 
 /**

@@ -20,6 +20,7 @@
 // (nt(A, B) == nn(A, Bᵀ) bitwise).
 
 import { madd } from './simd';
+import { parallelGemm } from './parallel';
 
 // Tile: NR = 8 columns (two f32x4) × MR rows. RUNTIMES.md ("AssemblyScript performance notes",
 // measured on this machine): V8 x64 has ~15 SIMD registers; 5×8 (10 accumulators + 2 B + 1
@@ -44,12 +45,31 @@ const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const KC: i32 = 256;
 const NC: i32 = 80; // a multiple of NR
 const AG: i32 = 3;
+// For parallel.ts's task grid.
+export const GEMM_MR = MR;
+export const GEMM_NR = NR;
+export const GEMM_NC = NC;
 
-// Packing buffers: static, zero-initialised, never allocated.
-const B_PACK: usize = memory.data(256 * 80 * 4, 64);
-const A_PACK: usize = memory.data(3 * 6 * 256 * 4, 64); // AG·MR rows, MR ≤ 6
-// An edge tile of C (at most 8 × NR).
-const TILE: usize = memory.data(8 * 8 * 4, 64);
+// Scratch, never allocated: the B block (KC·NC floats), the A strip (AG·MR rows × KC, MR ≤ 6)
+// and an edge tile of C (at most 8 × NR). Static data by default. A wasm global belongs to its
+// instance, so in the threaded build (parallel.ts), where every thread's instance shares one
+// memory, each worker points its instance's scratch at its own block (gemm_set_scratch).
+const B_BYTES: usize = 256 * 80 * 4;
+const A_BYTES: usize = 3 * 6 * 256 * 4;
+export const GEMM_SCRATCH_BYTES: usize = B_BYTES + A_BYTES + 8 * 8 * 4;
+// (The threaded builds get every thread's block from the host, the main thread's included: with
+// an imported memory the static block would be a 110 KB data segment, rewritten by each
+// instantiation.)
+let B_PACK: usize = ASC_FEATURE_THREADS ? 0 : memory.data(256 * 80 * 4 + 3 * 6 * 256 * 4 + 8 * 8 * 4, 64);
+let A_PACK: usize = B_PACK + B_BYTES;
+let TILE: usize = A_PACK + A_BYTES;
+
+/** Points this instance's GEMM scratch at `scratch` (GEMM_SCRATCH_BYTES, 64-byte aligned). */
+export function setGemmScratch(scratch: usize): void {
+  B_PACK = scratch;
+  A_PACK = scratch + B_BYTES;
+  TILE = A_PACK + A_BYTES;
+}
 
 // Below these m, packing B (n·k work) would cost as much as the product itself (m·n·k).
 const SMALL_M_NN: i32 = MR; // nn, tn: per-row axpy kernel
@@ -60,6 +80,9 @@ const SMALL_M_NT: i32 = 4; // nt: B transposed 32 columns at a time, shared by t
  * the prior contents of C are never read (NaN there is ignored). m, n or k ≤ 0 is allowed.
  */
 export function f32_gemm_nn(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelGemm(false, false, m, n, k, a, b, c, accumulate != 0)) return;
+  }
   gemm(false, false, m, n, k, a, b, c, accumulate != 0);
 }
 
@@ -68,6 +91,9 @@ export function f32_gemm_nn(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize
  * W[out, in]). Same contract and the same bits as f32_gemm_nn on the transposed B.
  */
 export function f32_gemm_nt(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelGemm(false, true, m, n, k, a, b, c, accumulate != 0)) return;
+  }
   gemm(false, true, m, n, k, a, b, c, accumulate != 0);
 }
 
@@ -76,6 +102,9 @@ export function f32_gemm_nt(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize
  * the same bits as f32_gemm_nn on the transposed A.
  */
 export function f32_gemm_tn(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelGemm(true, false, m, n, k, a, b, c, accumulate != 0)) return;
+  }
   gemm(true, false, m, n, k, a, b, c, accumulate != 0);
 }
 
@@ -101,15 +130,28 @@ function gemm(aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usize, b: usize, c:
     }
     return;
   }
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
+  gemmBlock(aT, bT, m, n, k, a, b, c, accumulate, 0, m, 0, n);
+}
+
+/**
+ * Rows i0 .. i1−1 and columns j0 .. j1−1 of the product (k > 0) on the packed path: how
+ * parallel.ts splits a GEMM into tasks. Each element's bits are those of the whole product
+ * (see the top), so any split gives the same C.
+ */
+export function gemmBlock(
+  aT: bool, bT: bool, m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, accumulate: bool,
+  i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
+  const ldc = <usize>n << 2;
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const load = accumulate || pc > 0;
       if (bT) packBT(b, k, pc, kc, jc, nc);
       else packBN(b, n, pc, kc, jc, nc);
-      for (let is = 0; is < m; is += AG * MR) {
-        const rows = min(AG * MR, m - is);
+      for (let is = i0; is < i1; is += AG * MR) {
+        const rows = min(AG * MR, i1 - is);
         if (aT) packAT(a, m, is, rows, pc, kc);
         else packAN(a, k, is, rows, pc, kc);
         let pa = A_PACK;

@@ -13,8 +13,53 @@
 // Each kernel defines its arithmetic once, as an @inline function on f32x4; the last n mod 4
 // elements run through that same function (loaded into the low lanes of a vector), so an
 // element's result never depends on its position.
+//
+// Undo log: every kernel returns a count that is > 0 exactly when one of the new values
+// (parameters and state) is NaN or ±Infinity (see `emit`; the exact number is a separate pass,
+// for the error message only), and before it overwrites a value it stores the old one `undo`
+// bytes further on
+// (the caller's undo area mirrors the buffers: for a model's flat block [values | state…], one
+// displacement serves them all). A caller that gets a count > 0 copies the undo area back: the
+// weights and state are then bit for bit those before the update. The old values are in
+// registers anyway, so the log costs stores only: it replaces a copy of the block before the
+// update and a count over it after (two extra passes; 5.2 MB each for Adam on the card's model).
+// A counting pass followed by a writing pass (check, then write) was measured too: Adam is
+// bound by its two divisions and square root, and computing them twice cost more than the copy.
+// Each kernel is elementwise over (n, pointers) and its result an integer count (order-free),
+// so a caller may split [0, n) into ranges and add the counts: the threaded builds do
+// (parallel.ts).
 
 import { loadLanes, storeLanes } from './simd';
+import { parallelAdadelta, parallelAdagrad, parallelAdam, parallelRmsprop, parallelSgd } from './parallel';
+
+/** acc + the first k lanes of bad; lanes ≥ k of a tail hold no element and may compute
+ *  anything (0/0 with ε = 0), so they are dropped. */
+// @ts-ignore: decorator
+@inline function tally(acc: v128, bad: v128, k: i32): v128 {
+  if (k == 4) return f32x4.add(acc, bad);
+  return f32x4.add(acc, v128.and(bad, i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(k))));
+}
+
+/**
+ * Stores lanes 0…k−1 of `old` at p + undo and of `v` at p. Returns v − v: 0 in a lane where v is
+ * finite, NaN where it is NaN or ±Infinity. Summed over a kernel's values, a lane ends NaN if
+ * and only if one of its values was non-finite (NaN absorbs every sum, and sums of zeros stay
+ * 0 in any order), for two float ops per value and no constant.
+ */
+// @ts-ignore: decorator
+@inline function emit(undo: usize, p: usize, old: v128, v: v128, k: i32): v128 {
+  storeLanes(p + undo, old, k);
+  storeLanes(p, v, k);
+  return f32x4.sub(v, v);
+}
+
+/** How many lanes of acc are NaN (0…4): > 0 exactly when some new value was non-finite. */
+// @ts-ignore: decorator
+@inline function flagged(acc: v128): i32 {
+  const nan = f32x4.ne(acc, acc); // −1 in a NaN lane
+  return -(i32x4.extract_lane(nan, 0) + i32x4.extract_lane(nan, 1) + i32x4.extract_lane(nan, 2) +
+    i32x4.extract_lane(nan, 3));
+}
 
 
 /** ATen's lerp(self, end, w) for a scalar weight: self + w·(end − self) when |w| < 0.5, else
@@ -29,19 +74,19 @@ import { loadLanes, storeLanes } from './simd';
 // SGD
 
 // @ts-ignore: decorator
-@inline function sgdVec(o: usize, k: i32, p: usize, g: usize, buf: usize, negLr: v128, mom: v128,
-  omd: v128, wd: v128, hasWd: bool, hasMom: bool, nesterov: bool, first: bool): void {
+@inline function sgdVec(o: usize, k: i32, undo: usize, p: usize, g: usize, buf: usize, negLr: v128, mom: v128,
+  omd: v128, wd: v128, hasWd: bool, hasMom: bool, nesterov: bool, first: bool): v128 {
   const pv = loadLanes(p + o, k);
   let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
+  let bad = f32x4.splat(0);
   if (hasMom) {
-    let b: v128;
-    if (first) b = gv;
-    else b = f32x4.add(f32x4.mul(loadLanes(buf + o, k), mom), f32x4.mul(omd, gv));
-    storeLanes(buf + o, b, k);
+    const b0 = loadLanes(buf + o, k);
+    const b = first ? gv : f32x4.add(f32x4.mul(b0, mom), f32x4.mul(omd, gv));
+    bad = emit(undo, buf + o, b0, b, k);
     gv = nesterov ? f32x4.add(gv, f32x4.mul(mom, b)) : b;
   }
-  storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, gv)), k);
+  return f32x4.add(bad, emit(undo, p + o, pv, f32x4.add(pv, f32x4.mul(negLr, gv)), k));
 }
 
 /**
@@ -62,10 +107,15 @@ import { loadLanes, storeLanes } from './simd';
  *     else:         g_t ← b_t
  *   θ_t ← θ_{t−1} − γ g_t
  * ```
- * buf (b) is read only when momentum ≠ 0 and step > 1, written only when momentum ≠ 0.
+ * buf (b) is read and written only when momentum ≠ 0; at step 1 its old value goes to the undo
+ * log only.
  */
 export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentum: f64, dampening: f64,
-  weightDecay: f64, nesterov: i32, step: i32): void {
+  weightDecay: f64, nesterov: i32, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelSgd(n, p, g, buf, lr, momentum, dampening, weightDecay, nesterov, step, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const mom = f32x4.splat(<f32>momentum);
   const omd = f32x4.splat(<f32>(1 - dampening));
@@ -75,36 +125,44 @@ export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentu
   const nest = nesterov != 0;
   const first = step <= 1;
   const n4 = n & ~3;
+  let acc = f32x4.splat(0);
   let i = 0;
   for (; i < n4; i += 4) {
-    sgdVec(<usize>i << 2, 4, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first);
+    acc = tally(acc, sgdVec(<usize>i << 2, 4, undo, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first), 4);
   }
-  if (i < n) sgdVec(<usize>i << 2, n - i, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first);
+  if (i < n) {
+    acc = tally(acc, sgdVec(<usize>i << 2, n - i, undo, p, g, buf, negLr, mom, omd, wd, hasWd, hasMom, nest, first), n - i);
+  }
+  return flagged(acc);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Adam, AdamW, AMSGrad
 
 // @ts-ignore: decorator
-@inline function adamVec(o: usize, k: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize,
+@inline function adamVec(o: usize, k: i32, undo: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   negStep: v128, b2: v128, omb2: v128, w1: v128, omw1: v128, small1: bool, c2: v128, eps: v128,
-  wd: v128, decay: v128, hasWd: bool, decoupled: bool, amsgrad: bool): void {
-  let pv = loadLanes(p + o, k);
+  wd: v128, decay: v128, hasWd: bool, decoupled: bool, amsgrad: bool): v128 {
+  const p0 = loadLanes(p + o, k);
+  let pv = p0;
   let gv = loadLanes(g + o, k);
   if (hasWd) {
     if (decoupled) pv = f32x4.mul(pv, decay);
     else gv = f32x4.add(gv, f32x4.mul(wd, pv));
   }
-  const mv = lerp(loadLanes(m + o, k), gv, w1, omw1, small1);
-  storeLanes(m + o, mv, k);
-  let vv = f32x4.add(f32x4.mul(loadLanes(v + o, k), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
-  storeLanes(v + o, vv, k);
+  const m0 = loadLanes(m + o, k);
+  const mv = lerp(m0, gv, w1, omw1, small1);
+  let bad = emit(undo, m + o, m0, mv, k);
+  const v0 = loadLanes(v + o, k);
+  let vv = f32x4.add(f32x4.mul(v0, b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
+  bad = f32x4.add(bad, emit(undo, v + o, v0, vv, k));
   if (amsgrad) {
-    vv = f32x4.max(loadLanes(vmax + o, k), vv);
-    storeLanes(vmax + o, vv, k);
+    const x0 = loadLanes(vmax + o, k);
+    vv = f32x4.max(x0, vv);
+    bad = f32x4.add(bad, emit(undo, vmax + o, x0, vv, k));
   }
   const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), c2), eps);
-  storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negStep, mv), denom)), k);
+  return f32x4.add(bad, emit(undo, p + o, p0, f32x4.add(pv, f32x4.div(f32x4.mul(negStep, mv), denom)), k));
 }
 
 /**
@@ -141,7 +199,11 @@ export function f32_sgd(n: i32, p: usize, g: usize, buf: usize, lr: f64, momentu
  * vmax is touched only when amsgrad = 1.
  */
 export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: usize, lr: f64, beta1: f64,
-  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, amsgrad: i32, step: i32): void {
+  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, amsgrad: i32, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdam(n, p, g, m, v, vmax, lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, step, undo);
+    if (split >= 0) return split;
+  }
   const t = <f64>step;
   const bc1 = 1 - Math.pow(beta1, t);
   const bc2 = 1 - Math.pow(beta2, t);
@@ -160,45 +222,49 @@ export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: u
   const dec = decoupled != 0;
   const ams = amsgrad != 0;
   const n4 = n & ~3;
+  let acc = f32x4.splat(0);
   let i = 0;
   for (; i < n4; i += 4) {
-    adamVec(<usize>i << 2, 4, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep, wd, decay,
-      hasWd, dec, ams);
+    acc = tally(acc, adamVec(<usize>i << 2, 4, undo, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep, wd,
+      decay, hasWd, dec, ams), 4);
   }
   if (i < n) {
-    adamVec(<usize>i << 2, n - i, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep, wd, decay,
-      hasWd, dec, ams);
+    acc = tally(acc, adamVec(<usize>i << 2, n - i, undo, p, g, m, v, vmax, negStep, b2, omb2, w1, omw1, small1, c2, ep,
+      wd, decay, hasWd, dec, ams), n - i);
   }
+  return flagged(acc);
 }
 
 // ---------------------------------------------------------------------------------------------
 // RMSprop
 
 // @ts-ignore: decorator
-@inline function rmspropVec(o: usize, k: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize,
-  negLr: v128, alpha: v128, oma: v128, omw: v128, smallW: bool, eps: v128, wd: v128, mom: v128,
-  hasWd: bool, hasMom: bool, centered: bool): void {
+@inline function rmspropVec(o: usize, k: i32, undo: usize, p: usize, g: usize, sq: usize, gavg: usize,
+  buf: usize, negLr: v128, alpha: v128, oma: v128, omw: v128, smallW: bool, eps: v128, wd: v128, mom: v128,
+  hasWd: bool, hasMom: bool, centered: bool): v128 {
   const pv = loadLanes(p + o, k);
   let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const sv = f32x4.add(f32x4.mul(loadLanes(sq + o, k), alpha), f32x4.mul(f32x4.mul(oma, gv), gv));
-  storeLanes(sq + o, sv, k);
+  const s0 = loadLanes(sq + o, k);
+  const sv = f32x4.add(f32x4.mul(s0, alpha), f32x4.mul(f32x4.mul(oma, gv), gv));
+  let bad = emit(undo, sq + o, s0, sv, k);
   let avg: v128;
   if (centered) {
-    const av = lerp(loadLanes(gavg + o, k), gv, oma, omw, smallW);
-    storeLanes(gavg + o, av, k);
+    const a0 = loadLanes(gavg + o, k);
+    const av = lerp(a0, gv, oma, omw, smallW);
+    bad = f32x4.add(bad, emit(undo, gavg + o, a0, av, k));
     avg = f32x4.sqrt(f32x4.sub(sv, f32x4.mul(av, av)));
   } else {
     avg = f32x4.sqrt(sv);
   }
   avg = f32x4.add(avg, eps);
   if (hasMom) {
-    const b = f32x4.add(f32x4.mul(loadLanes(buf + o, k), mom), f32x4.div(gv, avg));
-    storeLanes(buf + o, b, k);
-    storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, b)), k);
-  } else {
-    storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), k);
+    const b0 = loadLanes(buf + o, k);
+    const b = f32x4.add(f32x4.mul(b0, mom), f32x4.div(gv, avg));
+    bad = f32x4.add(bad, emit(undo, buf + o, b0, b, k));
+    return f32x4.add(bad, emit(undo, p + o, pv, f32x4.add(pv, f32x4.mul(negLr, b)), k));
   }
+  return f32x4.add(bad, emit(undo, p + o, pv, f32x4.add(pv, f32x4.div(f32x4.mul(negLr, gv), avg)), k));
 }
 
 /**
@@ -230,7 +296,11 @@ export function f32_adam(n: i32, p: usize, g: usize, m: usize, v: usize, vmax: u
  * only when momentum > 0 (a buffer that starts at zero, so no special first step).
  */
 export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, buf: usize, lr: f64, alpha: f64,
-  eps: f64, weightDecay: f64, momentum: f64, centered: i32): void {
+  eps: f64, weightDecay: f64, momentum: f64, centered: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelRmsprop(n, p, g, sq, gavg, buf, lr, alpha, eps, weightDecay, momentum, centered, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const al = f32x4.splat(<f32>alpha);
   const omas = <f32>(1 - alpha);
@@ -244,29 +314,33 @@ export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, 
   const hasMom = momentum > 0;
   const cen = centered != 0;
   const n4 = n & ~3;
+  let acc = f32x4.splat(0);
   let i = 0;
   for (; i < n4; i += 4) {
-    rmspropVec(<usize>i << 2, 4, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd, mom, hasWd, hasMom, cen);
+    acc = tally(acc, rmspropVec(<usize>i << 2, 4, undo, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd, mom,
+      hasWd, hasMom, cen), 4);
   }
   if (i < n) {
-    rmspropVec(<usize>i << 2, n - i, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd, mom, hasWd, hasMom,
-      cen);
+    acc = tally(acc, rmspropVec(<usize>i << 2, n - i, undo, p, g, sq, gavg, buf, negLr, al, oma, omw, smallW, ep, wd,
+      mom, hasWd, hasMom, cen), n - i);
   }
+  return flagged(acc);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Adagrad
 
 // @ts-ignore: decorator
-@inline function adagradVec(o: usize, k: i32, p: usize, g: usize, sum: usize, negClr: v128, eps: v128,
-  wd: v128, hasWd: bool): void {
+@inline function adagradVec(o: usize, k: i32, undo: usize, p: usize, g: usize, sum: usize, negClr: v128,
+  eps: v128, wd: v128, hasWd: bool): v128 {
   const pv = loadLanes(p + o, k);
   let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const s = f32x4.add(loadLanes(sum + o, k), f32x4.mul(gv, gv));
-  storeLanes(sum + o, s, k);
+  const s0 = loadLanes(sum + o, k);
+  const s = f32x4.add(s0, f32x4.mul(gv, gv));
+  const bad = emit(undo, sum + o, s0, s, k);
   const std = f32x4.add(f32x4.sqrt(s), eps);
-  storeLanes(p + o, f32x4.add(pv, f32x4.div(f32x4.mul(negClr, gv), std)), k);
+  return f32x4.add(bad, emit(undo, p + o, pv, f32x4.add(pv, f32x4.div(f32x4.mul(negClr, gv), std)), k));
 }
 
 /**
@@ -288,34 +362,41 @@ export function f32_rmsprop(n: i32, p: usize, g: usize, sq: usize, gavg: usize, 
  * The initial accumulator τ is the caller's job (f32_fill on sum before the first step).
  */
 export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrDecay: f64, weightDecay: f64,
-  eps: f64, step: i32): void {
+  eps: f64, step: i32, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdagrad(n, p, g, sum, lr, lrDecay, weightDecay, eps, step, undo);
+    if (split >= 0) return split;
+  }
   const clr = lr / (1 + <f64>(step - 1) * lrDecay);
   const negClr = f32x4.splat(<f32>-clr);
   const ep = f32x4.splat(<f32>eps);
   const wd = f32x4.splat(<f32>weightDecay);
   const hasWd = weightDecay != 0;
   const n4 = n & ~3;
+  let acc = f32x4.splat(0);
   let i = 0;
-  for (; i < n4; i += 4) adagradVec(<usize>i << 2, 4, p, g, sum, negClr, ep, wd, hasWd);
-  if (i < n) adagradVec(<usize>i << 2, n - i, p, g, sum, negClr, ep, wd, hasWd);
+  for (; i < n4; i += 4) acc = tally(acc, adagradVec(<usize>i << 2, 4, undo, p, g, sum, negClr, ep, wd, hasWd), 4);
+  if (i < n) acc = tally(acc, adagradVec(<usize>i << 2, n - i, undo, p, g, sum, negClr, ep, wd, hasWd), n - i);
+  return flagged(acc);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Adadelta
 
 // @ts-ignore: decorator
-@inline function adadeltaVec(o: usize, k: i32, p: usize, g: usize, sq: usize, acc: usize, negLr: v128,
-  rho: v128, omr: v128, eps: v128, wd: v128, hasWd: bool): void {
+@inline function adadeltaVec(o: usize, k: i32, undo: usize, p: usize, g: usize, sq: usize, acc: usize,
+  negLr: v128, rho: v128, omr: v128, eps: v128, wd: v128, hasWd: bool): v128 {
   const pv = loadLanes(p + o, k);
   let gv = loadLanes(g + o, k);
   if (hasWd) gv = f32x4.add(gv, f32x4.mul(wd, pv));
-  const s = f32x4.add(f32x4.mul(loadLanes(sq + o, k), rho), f32x4.mul(f32x4.mul(omr, gv), gv));
-  storeLanes(sq + o, s, k);
+  const s0 = loadLanes(sq + o, k);
+  const s = f32x4.add(f32x4.mul(s0, rho), f32x4.mul(f32x4.mul(omr, gv), gv));
+  let bad = emit(undo, sq + o, s0, s, k);
   const std = f32x4.sqrt(f32x4.add(s, eps));
   const av = loadLanes(acc + o, k);
   const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(av, eps)), std), gv);
-  storeLanes(acc + o, f32x4.add(f32x4.mul(av, rho), f32x4.mul(f32x4.mul(omr, delta), delta)), k);
-  storeLanes(p + o, f32x4.add(pv, f32x4.mul(negLr, delta)), k);
+  bad = f32x4.add(bad, emit(undo, acc + o, av, f32x4.add(f32x4.mul(av, rho), f32x4.mul(f32x4.mul(omr, delta), delta)), k));
+  return f32x4.add(bad, emit(undo, p + o, pv, f32x4.add(pv, f32x4.mul(negLr, delta)), k));
 }
 
 /**
@@ -335,7 +416,11 @@ export function f32_adagrad(n: i32, p: usize, g: usize, sum: usize, lr: f64, lrD
  * ```
  */
 export function f32_adadelta(n: i32, p: usize, g: usize, sq: usize, accDelta: usize, lr: f64, rho: f64, eps: f64,
-  weightDecay: f64): void {
+  weightDecay: f64, undo: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    const split = parallelAdadelta(n, p, g, sq, accDelta, lr, rho, eps, weightDecay, undo);
+    if (split >= 0) return split;
+  }
   const negLr = f32x4.splat(<f32>-lr);
   const rh = f32x4.splat(<f32>rho);
   const omr = f32x4.splat(<f32>(1 - rho));
@@ -343,7 +428,9 @@ export function f32_adadelta(n: i32, p: usize, g: usize, sq: usize, accDelta: us
   const wd = f32x4.splat(<f32>weightDecay);
   const hasWd = weightDecay != 0;
   const n4 = n & ~3;
+  let acc = f32x4.splat(0);
   let i = 0;
-  for (; i < n4; i += 4) adadeltaVec(<usize>i << 2, 4, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd);
-  if (i < n) adadeltaVec(<usize>i << 2, n - i, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd);
+  for (; i < n4; i += 4) acc = tally(acc, adadeltaVec(<usize>i << 2, 4, undo, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd), 4);
+  if (i < n) acc = tally(acc, adadeltaVec(<usize>i << 2, n - i, undo, p, g, sq, accDelta, negLr, rh, omr, ep, wd, hasWd), n - i);
+  return flagged(acc);
 }

@@ -34,9 +34,15 @@ const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 // engines ship it, and then the child needs no flag.
 const relaxedArgs = detectFeatures().relaxedSimd ? [] : [RELAXED_FLAG];
 
+// The thread-count columns: ours on 2 threads (init({ threads: 2 })), strict everywhere and
+// relaxed for the training and inference rows. `torch` is native PyTorch (bench/impls/pytorch.py),
+// run only when a python3 with torch is on the machine.
 const IMPLS = [
   { key: 'ours', short: 'ours', argv: ['--impl', 'ours'] },
+  { key: 'ours-2t', short: 'ours 2 threads', argv: ['--impl', 'ours', '--threads', '2'] },
   { key: 'ours-relaxed', short: 'ours relaxed', node: relaxedArgs, argv: ['--impl', 'ours', '--simd', 'relaxed'] },
+  { key: 'ours-relaxed-2t', short: 'ours relaxed 2 threads', node: relaxedArgs, argv: ['--impl', 'ours', '--simd', 'relaxed', '--threads', '2', '--sections', 'train,infer'] },
+  { key: 'torch', short: 'PyTorch native', python: true },
   { key: 'tfjs-wasm', short: 'TF.js WASM', argv: ['--impl', 'tfjs', '--backend', 'wasm'] },
   { key: 'tfjs-cpu', short: 'TF.js CPU', argv: ['--impl', 'tfjs', '--backend', 'cpu'] },
   { key: 'ort', short: 'ORT-web', argv: ['--impl', 'ort'] },
@@ -44,7 +50,9 @@ const IMPLS = [
 ];
 const only = argOf('only')?.split(',');
 const impls = only ? IMPLS.filter((i) => only.includes(i.key)) : IMPLS;
-const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort', 'plain'];
+const PEERS = ['tfjs-wasm', 'tfjs-cpu', 'ort', 'plain', 'torch'];
+// the first python with torch (a pyenv python3 on PATH may lack Debian's python3-torch)
+const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 
 const started = new Date();
 const env = {
@@ -81,6 +89,7 @@ const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
   }
   add('out1', ae.reconstruct(x.subarray(0, 784)));
   add('out256', ae.reconstruct(x));
+  writeFileSync(join(dir, 'x256.bin'), new Uint8Array(x.buffer, x.byteOffset, x.byteLength)); // for PyTorch
   const { A } = await internals();
   const firstLoss = (b) => {
     const m = new Autoencoder(CARD);
@@ -106,13 +115,19 @@ const dir = mkdtempSync(join(tmpdir(), 'latent-bench-'));
 const results = {};
 for (const im of impls) {
   const out = join(dir, `${im.key}.json`);
-  const argv = [...(im.node ?? []), join(ROOT, 'bench', 'suite.mjs'), ...im.argv, '--ref', dir, '--out', out];
+  if (im.python && !python) {
+    console.log('  (PyTorch: skipped, no python3 with torch on this machine)');
+    continue;
+  }
+  const argv = im.python
+    ? [join(ROOT, 'bench', 'impls', 'pytorch.py'), dir, out]
+    : [...(im.node ?? []), join(ROOT, 'bench', 'suite.mjs'), ...im.argv, '--ref', dir, '--out', out];
   if (quick) argv.push('--quick');
-  if (clock === 'cpu') argv.push('--clock', 'cpu');
+  if (clock === 'cpu' && !im.python) argv.push('--clock', 'cpu');
   const sections = argOf('sections');
-  if (sections) argv.push('--sections', sections);
+  if (sections && !im.python && !im.argv.includes('--sections')) argv.push('--sections', sections);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(im.python ? python : process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) {
     console.error(`!! ${im.key} failed (exit ${r.status}); its columns stay empty`);
     continue;
@@ -186,12 +201,20 @@ const speedup = (id, peer, ours = 'ours') => {
 };
 const present = IMPLS.filter((im) => results[im.key]);
 const peersPresent = PEERS.filter((p) => results[p]);
-const header = ['benchmark', 'unit', ...present.map((im) => im.short), ...(results['ours-relaxed'] ? ['relaxed ÷ strict'] : []), ...peersPresent.map((p) => `ours ÷ ${IMPLS.find((i) => i.key === p).short}`)];
+const threadRatio = results['ours-2t'] !== undefined;
+const header = [
+  'benchmark', 'unit', ...present.map((im) => im.short), ...(results['ours-relaxed'] ? ['relaxed ÷ strict'] : []), ...(threadRatio ? ['2 threads ÷ 1'] : []),
+  ...peersPresent.map((p) => `ours ÷ ${IMPLS.find((i) => i.key === p).short}`),
+];
 const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
 for (const id of ids) {
   const cells = [id, metricOf(id), ...present.map((im) => fmt(row(im.key, id)?.value))];
   if (results['ours-relaxed']) {
     const s = speedup(id, 'ours', 'ours-relaxed');
+    cells.push(s === undefined ? '–' : `${s.toFixed(2)}×`);
+  }
+  if (threadRatio) {
+    const s = speedup(id, 'ours', 'ours-2t');
     cells.push(s === undefined ? '–' : `${s.toFixed(2)}×`);
   }
   for (const p of peersPresent) {
@@ -238,6 +261,26 @@ for (const [b, goal] of [[64, 15000], [256, 18000]]) {
   const t8 = v('ours', 'int8 infer throughput, batch 256');
   if (t8 !== undefined && t !== undefined) target('int8 inference throughput, batch 256', '≥ 1.6× f32 strict', `${fmt(t8)} samples/s = ${(t8 / t).toFixed(2)}× f32 strict`, t8 / t >= 1.6);
 }
+// threads (issue 12): 2 threads against 1, in the same run, and against native PyTorch
+{
+  const t = (key, b) => v(key, `train step, batch ${b}`);
+  const ratio = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
+  const torchNote = (b) => (t('torch', b) !== undefined ? `; PyTorch native 1 thread ${fmt(t('torch', b))} (ours 2 threads ${ratio(t('ours-2t', b), t('torch', b)).toFixed(2)}×)` : '');
+  for (const [b, goal, scale] of [[64, 22000, 1.6], [256, 26000, 1.7]]) {
+    const two = t('ours-2t', b);
+    if (two !== undefined) {
+      const r = ratio(two, t('ours', b));
+      target(`training, batch ${b}, strict, 2 threads`, `≥ ${goal.toLocaleString('en-US')} samples/s (≥ ${scale}× 1 thread)`, `${fmt(two)} samples/s = ${r.toFixed(2)}× 1 thread${torchNote(b)}`, two >= goal && r >= scale);
+    }
+  }
+  const r2 = t('ours-relaxed-2t', 64);
+  if (r2 !== undefined) target('training, batch 64, relaxed, 2 threads', '≥ 27,000 samples/s', `${fmt(r2)} samples/s = ${ratio(r2, t('ours-relaxed', 64)).toFixed(2)}× relaxed 1 thread`, r2 >= 27000);
+  const i2 = v('ours-2t', 'infer throughput, batch 256');
+  if (i2 !== undefined) target('inference, batch 256, strict, 2 threads', '≥ 75,000 samples/s', `${fmt(i2)} samples/s = ${ratio(i2, v('ours', 'infer throughput, batch 256')).toFixed(2)}× 1 thread`, i2 >= 75000);
+  const l2 = v('ours-2t', 'infer latency, batch 1');
+  const l1 = v('ours', 'infer latency, batch 1');
+  if (l2 !== undefined) target('inference latency, batch 1, 2 threads', 'no slower than 1 thread', `${fmt(l2)} µs (1 thread ${fmt(l1)} µs)`, l2 <= l1 * 1.05);
+}
 if (cold?.ours) target('cold start (import + init + model + first inference, in process)', '< 20 ms', `${cold.ours.totalMs.toFixed(1)} ms (process wall ${cold.ours.wallMs.toFixed(0)} ms; an empty node process ${cold.emptyNodeWallMs.toFixed(0)} ms)`, cold.ours.totalMs < 20);
 target('.wasm size', '< 64 KB', `${sizes.strict.bytes.toLocaleString('en-US')} B strict, ${sizes.relaxed.bytes.toLocaleString('en-US')} B relaxed`, sizes.strict.bytes < 65536 && sizes.relaxed.bytes < 65536);
 const targetLines = ['| target | goal | measured | met |', '|---|---|---|---|', ...targets.map((t) => `| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`)];
@@ -265,7 +308,7 @@ Generated by \`bench/run.mjs\`; do not edit by hand (rerun \`npm run bench\`).
 - Date: ${env.date}
 - Command: \`${env.command}\` (after \`npm run build\`)
 - Node ${env.node} (V8 ${env.v8}); relaxed rows in a child with \`${relaxedArgs.join(' ') || '(no flag needed)'}\`
-- CPU: ${env.cpu}, ${env.cores} logical cores; every implementation single-threaded
+- CPU: ${env.cpu}, ${env.cores} logical cores; every implementation single-threaded except the \`2 threads\` columns (ours, \`init({ threads: 2 })\`); PyTorch native when a python3 with torch is on the machine (\`bench/impls/pytorch.py\`, one thread${results.torch ? `: ${results.torch.label}` : ', not run'})
 - Load average (1/5/15 min) at start: ${env.loadAvgStart.join(' / ')}; at end: ${loadEnd.join(' / ')}${env.loadAvgStart[0] > 1.2 ? ' — **the machine was busy: absolute numbers are noisy; prefer the ratios, measured in the same run**' : ''}
 - Clock: ${clock === 'cpu' ? '**process CPU time** (`--clock cpu`: user + system time of the benchmark process, which leaves out time slices taken by the other jobs on this shared machine; cold start and fit() rows are wall time)' : 'wall time (performance.now)'}
 - Run count: each cell is the median (tinybench 6 p50) of ≥ 20 timed calls after warm-up (≥ 5 for calls over 20 ms, 3 for calls over 150 ms; for calls over 1 s — scalar peers and TF.js's transposed matMul at 1024³ — one timed call after a warm-up call, and over 5 s the first call alone; results.json has each cell's sample count); cold start is the median of ${cold?.ours?.runs ?? 0} fresh processes (peers: ${cold?.ort?.runs ?? 0})

@@ -1,5 +1,5 @@
 // One implementation's half of the suite, in its own process (a fresh V8 and heap per peer):
-//   node bench/suite.mjs --impl ours|tfjs|ort|plain [--simd relaxed] [--backend wasm|cpu]
+//   node bench/suite.mjs --impl ours|tfjs|ort|plain [--simd relaxed] [--threads N] [--backend wasm|cpu]
 //                        --ref DIR --out FILE [--quick] [--clock wall|cpu]
 //                        [--sections gemm,card,elementwise,adam,train,fit,infer]
 // Writes a JSON list of rows { id, section, metric, value, p50Ms, ... } to FILE. run.mjs drives it.
@@ -16,7 +16,7 @@ const arg = (name, fallback) => {
 const quick = args.includes('--quick');
 const clock = arg('clock', 'wall');
 const implName = arg('impl');
-const opts = { simd: arg('simd'), backend: arg('backend') };
+const opts = { simd: arg('simd'), backend: arg('backend'), threads: arg('threads') };
 const ALL = ['gemm', 'card', 'elementwise', 'adam', 'train', 'fit', 'infer'];
 const sections = new Set((arg('sections') ?? ALL.join(',')).split(','));
 

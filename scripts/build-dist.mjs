@@ -3,7 +3,7 @@
 //   dist/index.js   the main entry (browsers, Node, Deno, Bun, Workers)
 //   dist/node.js    `latent-wasm/node` (file helpers; the only place node: imports live)
 //   dist/internal.js `latent-wasm/internal` (Kernels and the kernel table for bench/; not public API)
-//   dist/chunks/    code both entries share, and the relaxed build's bytes (loaded on demand)
+//   dist/chunks/    code both entries share, and the relaxed and threaded builds' bytes (loaded on demand)
 // One file instead of ~20 modules cuts Node's import time about threefold (module resolution and
 // loading dominate a cold start); bundlers still tree-shake it ("sideEffects": false).
 // Vite comes with vitest (a devDependency).
@@ -38,12 +38,18 @@ await build({
       external: [/^node:/, 'pngjs'],
       output: {
         entryFileNames: '[name].js',
-        chunkFileNames: (c) => (c.name.startsWith('wasm-relaxed') ? 'chunks/wasm-relaxed-bytes-[hash].js' : 'chunks/core-[hash].js'),
+        chunkFileNames: (c) => (c.name.startsWith('wasm-') ? `chunks/${c.name}-[hash].js` : 'chunks/core-[hash].js'),
         // the library's modules in one chunk, so `import 'latent-wasm'` loads two files (index.js
         // and the core) however the three entries share modules; the Node-only file helpers
-        // (src/io/node.ts) stay in dist/node.js, the relaxed build's bytes in their own chunk
+        // (src/io/node.ts) stay in dist/node.js, the relaxed and threaded builds' bytes in their own chunks
         manualChunks: (id) =>
-          id.includes('wasm-relaxed-bytes') ? 'wasm-relaxed-bytes' : LIBRARY_MODULE.test(id) ? 'core' : undefined,
+          id.includes('wasm-relaxed-bytes')
+            ? 'wasm-relaxed-bytes'
+            : id.includes('wasm-threads-bytes')
+              ? 'wasm-threads-bytes'
+              : LIBRARY_MODULE.test(id)
+                ? 'core'
+                : undefined,
       },
     },
   },

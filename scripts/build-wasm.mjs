@@ -7,6 +7,9 @@
 //   fetch, no fs and no bundler configuration;
 // - src/runtime/wasm-relaxed-bytes.ts: the relaxed build, imported dynamically by load.ts only
 //   when `init({ simd: 'relaxed' })` asks for it (bundlers split it into its own chunk);
+// - src/runtime/wasm-threads-bytes.ts: the threaded builds (strict and relaxed, shared imported
+//   memory, the thread pool of assembly/parallel.ts), imported dynamically only by
+//   `init({ threads })` where shared memory is available;
 // - test/helpers/wasm-debug-bytes.ts: the debug build, for test/helpers/core.ts (Node and Chromium).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -35,12 +38,14 @@ const customSection = (name, payload) => {
 };
 
 const builds = {
-  release: ['latent.wasm', 'strict'],
-  relaxed: ['latent-relaxed.wasm', 'relaxed'],
-  debug: ['latent-debug.wasm', 'debug'],
+  release: ['latent.wasm', 'strict', 'index'],
+  relaxed: ['latent-relaxed.wasm', 'relaxed', 'index'],
+  debug: ['latent-debug.wasm', 'debug', 'index'],
+  threads: ['latent-threads.wasm', 'threads', 'index-threads'],
+  'threads-relaxed': ['latent-threads-relaxed.wasm', 'threads-relaxed', 'index-threads'],
 };
-for (const [target, [file, build]] of Object.entries(builds)) {
-  execFileSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
+for (const [target, [file, build, entry]] of Object.entries(builds)) {
+  execFileSync(process.execPath, [asc, `assembly/${entry}.ts`, '--target', target], { cwd: root, stdio: 'inherit' });
   const path = join(root, 'build', file);
   writeFileSync(path, Buffer.concat([readFileSync(path), customSection('latent-wasm:build', build)]));
 }
@@ -53,6 +58,12 @@ writeFileSync(
 writeFileSync(
   join(root, 'src', 'runtime', 'wasm-relaxed-bytes.ts'),
   header + `export const RELAXED_WASM_BASE64 = '${b64('latent-relaxed.wasm')}';\n`,
+);
+writeFileSync(
+  join(root, 'src', 'runtime', 'wasm-threads-bytes.ts'),
+  header +
+    `export const THREADS_WASM_BASE64 = '${b64('latent-threads.wasm')}';\n` +
+    `export const THREADS_RELAXED_WASM_BASE64 = '${b64('latent-threads-relaxed.wasm')}';\n`,
 );
 writeFileSync(
   join(root, 'test', 'helpers', 'wasm-debug-bytes.ts'),

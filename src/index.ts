@@ -1,4 +1,4 @@
-export { init, liveTensors, simdMode } from './runtime/context.js';
+export { init, liveTensors, runtimeInfo, simdMode, type RuntimeInfo } from './runtime/context.js';
 export { detectFeatures, type InitOptions, type SimdMode } from './runtime/load.js';
 export {
   LatentError,

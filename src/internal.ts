@@ -17,7 +17,12 @@ export function kernels(): Kernels {
 
 /** Bytes of linear memory the core has now (grows, never shrinks). */
 export function memoryBytes(): number {
-  return arena().ex.memory.buffer.byteLength;
+  return arena().memoryBytes();
+}
+
+/** Tasks the thread pool's workers have run (0 without a pool): proof that products were split. */
+export function poolWorkerTasks(): number {
+  return arena().pool?.workerTasks() ?? 0;
 }
 
 type AnyKernel = (...args: number[]) => number | void;

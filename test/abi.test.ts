@@ -3,16 +3,24 @@
 // and the parameter names and types declared in assembly/. Nothing missing, nothing extra.
 /// <reference types="vite/client" />
 import { describe, expect, test } from 'vitest';
-import { ACTIVATIONS, KERNELS, activationGlobal, type ActivationName, type KernelName } from '../src/runtime/abi.js';
+import { ACTIVATIONS, KERNELS, POOL_KERNELS, activationGlobal, type ActivationName, type KernelName } from '../src/runtime/abi.js';
 import { RuntimeError } from '../src/errors.js';
 import { createCore } from '../src/runtime/load.js';
 import { STRICT_WASM_BASE64 } from '../src/runtime/wasm-bytes.js';
 import { RELAXED_WASM_BASE64 } from '../src/runtime/wasm-relaxed-bytes.js';
+import { THREADS_RELAXED_WASM_BASE64, THREADS_WASM_BASE64 } from '../src/runtime/wasm-threads-bytes.js';
 import { DEBUG_WASM_BASE64 } from './helpers/wasm-debug-bytes.js';
 import { RUNNABLE_BUILDS, scratchCore, type Build } from './helpers/core.js';
 
-const BYTES: Record<Build, string> = { strict: STRICT_WASM_BASE64, relaxed: RELAXED_WASM_BASE64, debug: DEBUG_WASM_BASE64 };
-const bytesOf = (build: Build) => Uint8Array.from(atob(BYTES[build]), (c) => c.charCodeAt(0));
+type AnyBuild = Build | 'threads' | 'threads-relaxed';
+const BYTES: Record<AnyBuild, string> = {
+  strict: STRICT_WASM_BASE64,
+  relaxed: RELAXED_WASM_BASE64,
+  debug: DEBUG_WASM_BASE64,
+  threads: THREADS_WASM_BASE64,
+  'threads-relaxed': THREADS_RELAXED_WASM_BASE64,
+};
+const bytesOf = (build: AnyBuild) => Uint8Array.from(atob(BYTES[build]), (c) => c.charCodeAt(0));
 
 type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 const VALTYPES: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -98,17 +106,27 @@ function parseModule(bytes: Uint8Array): Parsed {
   return { imports, exports };
 }
 
-/** `export function name(a: T, ...): R` of every file assembly/index.ts re-exports, and index.ts. */
-function declaredKernels(): Map<string, { names: string[]; types: string[]; result: string }> {
-  const files = import.meta.glob('../assembly/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-  const index = files['../assembly/index.ts'];
-  const sources = [index, ...[...index.matchAll(/export \* from '\.\/(\w+)'/g)].map((m) => files[`../assembly/${m[1]}.ts`])];
-  const out = new Map<string, { names: string[]; types: string[]; result: string }>();
-  for (const src of sources) {
-    expect(src).toBeTypeOf('string');
-    for (const m of src.matchAll(/^export function (\w+)\(([^)]*)\)\s*:\s*(\w+)/gm)) {
-      const params = m[2].split(',').map((s) => s.trim()).filter(Boolean).map((s) => s.split(':').map((t) => t.trim()));
-      out.set(m[1], { names: params.map(([n]) => n), types: params.map(([, t]) => t), result: m[3] });
+type Declared = Map<string, { names: string[]; types: string[]; result: string }>;
+const SOURCES = import.meta.glob('../assembly/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+/**
+ * `export function name(a: T, ...): R` of an entry of assembly/ (index.ts, index-threads.ts): its
+ * own, all of those a file it `export *`s from declares, and the ones it names in `export { … }`.
+ */
+function declaredKernels(entry = 'index'): Declared {
+  const src = SOURCES[`../assembly/${entry}.ts`];
+  expect(src, entry).toBeTypeOf('string');
+  const out: Declared = new Map();
+  for (const m of src.matchAll(/^export function (\w+)\(([^)]*)\)\s*:\s*(\w+)/gm)) {
+    const params = m[2].split(',').map((s) => s.trim()).filter(Boolean).map((s) => s.split(':').map((t) => t.trim()));
+    out.set(m[1], { names: params.map(([n]) => n), types: params.map(([, t]) => t), result: m[3] });
+  }
+  for (const m of src.matchAll(/^export \* from '\.\/([\w-]+)'/gm)) for (const [k, v] of declaredKernels(m[1])) out.set(k, v);
+  for (const m of src.matchAll(/^export \{([^}]*)\} from '\.\/([\w-]+)'/gm)) {
+    const all = declaredKernels(m[2]);
+    for (const name of m[1].split(',').map((s) => s.trim()).filter(Boolean)) {
+      expect(all.has(name), `${name} in ${m[2]}.ts`).toBe(true);
+      out.set(name, all.get(name)!);
     }
   }
   return out;
@@ -135,13 +153,23 @@ describe('the kernel table (src/runtime/abi.ts)', () => {
     expect(Object.values(ACTIVATIONS).sort()).toEqual(Object.keys(ACTIVATIONS).map((_, i) => i));
   });
 
-  for (const build of ['strict', 'relaxed', 'debug'] as const) {
+  test('lists the pool of the threaded builds (assembly/index-threads.ts) after the kernels', () => {
+    const declared = declaredKernels('index-threads');
+    const pool = Object.keys(POOL_KERNELS) as (keyof typeof POOL_KERNELS)[];
+    expect([...declared.keys()].sort()).toEqual([...names, ...pool].sort());
+    for (const k of pool) expect([...POOL_KERNELS[k].args], k).toEqual(declared.get(k)!.names);
+  });
+
+  for (const build of ['strict', 'relaxed', 'debug', 'threads', 'threads-relaxed'] as const) {
     describe(`the ${build} build`, () => {
       const parsed = parseModule(bytesOf(build));
-      const declared = declaredKernels();
+      const threaded = build.startsWith('threads');
+      const declared = declaredKernels(threaded ? 'index-threads' : 'index');
+      const table: Record<string, { result: 'void' | 'i32' | 'f64' }> = threaded ? { ...KERNELS, ...POOL_KERNELS } : KERNELS;
 
       test('exports exactly the table, the memory and one immutable global per activation', () => {
-        const expected = [...names, 'memory', ...Object.keys(ACTIVATIONS).map((a) => activationGlobal(a as ActivationName))].sort();
+        const globals = Object.keys(ACTIVATIONS).map((a) => activationGlobal(a as ActivationName));
+        const expected = [...Object.keys(table), 'memory', ...globals].sort();
         expect([...parsed.exports.keys()].sort()).toEqual(expected);
         expect(parsed.exports.get('memory')!.kind).toBe('memory');
         for (const a of Object.keys(ACTIVATIONS) as ActivationName[]) {
@@ -151,22 +179,22 @@ describe('the kernel table (src/runtime/abi.ts)', () => {
       });
 
       test("each kernel's parameter and result types are those of its table entry and its source", () => {
-        for (const k of names) {
+        for (const k of Object.keys(table)) {
           const e = parsed.exports.get(k)!;
           expect(e.kind, k).toBe('function');
           expect(e.params, k).toEqual(declared.get(k)!.types.map((t) => LOWERED[t]));
-          expect(e.results, k).toEqual(RESULT[KERNELS[k].result]);
-          expect(LOWERED[declared.get(k)!.result], k).toBe(KERNELS[k].result);
+          expect(e.results, k).toEqual(RESULT[table[k].result]);
+          expect(LOWERED[declared.get(k)!.result], k).toBe(table[k].result);
         }
       });
 
-      test(build === 'debug' ? "imports only AssemblyScript's abort (its asserts)" : 'imports nothing', () => {
-        const imports = parsed.imports.map((i) => `${i.module}.${i.name}`);
-        expect(imports).toEqual(build === 'debug' ? ['env.abort'] : []);
+      const imports = { debug: ['env.abort'], threads: ['env.memory'], 'threads-relaxed': ['env.memory'] }[build as string] ?? [];
+      test(imports.length ? `imports only ${imports.join(', ')}` : 'imports nothing', () => {
+        expect(parsed.imports.map((i) => `${i.module}.${i.name}`)).toEqual(imports);
       });
 
-      test.runIf(RUNNABLE_BUILDS.includes(build))('instantiates: arity of every function, value of every activation id', async () => {
-        const { exports } = await scratchCore(build).then((s) => ({ exports: s.ex as unknown as Record<string, unknown> }));
+      test.runIf((RUNNABLE_BUILDS as readonly string[]).includes(build))('instantiates: arity of every function, value of every activation id', async () => {
+        const { exports } = await scratchCore(build as Build).then((s) => ({ exports: s.ex as unknown as Record<string, unknown> }));
         for (const k of names) {
           expect(exports[k], k).toBeTypeOf('function');
           expect((exports[k] as (...a: number[]) => unknown).length, k).toBe(KERNELS[k].args.length);

@@ -108,14 +108,16 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       }
     });
 
-    test('f32_clamp: min(max(x, lo), hi), NaN stays NaN', () => {
+    test('f32_clamp: min(max(x, lo), hi), NaN stays NaN; returns how many x were NaN or ±Infinity', () => {
       for (const n of SIZES) {
         s.reset();
         const x = randomArray(n, 6 + n, -2, 2);
         if (n > 2) x[n - 1] = NaN; // in the scalar tail or the last vector
         if (n > 4) x[1] = NaN;
+        if (n > 6) x[n - 2] = -Infinity;
+        if (n > 8) x[5] = Infinity;
         const p = putGuarded(s, x);
-        ex.f32_clamp(n, -0.5, 0.75, p);
+        expect(ex.f32_clamp(n, -0.5, 0.75, p), `f32_clamp n=${n}: count`).toBe(x.filter((v) => !Number.isFinite(v)).length);
         const ref = x.map((v) => Math.min(Math.max(v, -0.5), 0.75));
         expectAllClose(s.read(p, n), ref, exact(`f32_clamp n=${n}`));
         expectGuard(s, p, n, `f32_clamp n=${n}`);

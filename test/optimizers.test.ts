@@ -28,7 +28,7 @@ function runCase(
   n: number,
   nState: number,
   initState: (k: number) => number,
-  kernel: (p: number, g: number, st: number[], step: number) => void,
+  kernel: (p: number, g: number, st: number[], step: number, undo: number) => number,
   ref: (p: Float64Array, g: Float32Array, st: Float64Array[], step: number) => void,
   seed = 1,
 ): Float32Array {
@@ -37,19 +37,42 @@ function runCase(
   const p = s.put(p0);
   const g = s.alloc(n);
   const st = Array.from({ length: nState }, (_, k) => s.put(new Float32Array(n).fill(initState(k))));
+  const undo = undoArea(s, p);
   const rp = Float64Array.from(p0);
   const rst = Array.from({ length: nState }, (_, k) => new Float64Array(n).fill(initState(k)));
   for (let step = 1; step <= STEPS; step++) {
     const grad = randomArray(n, seed * 104729 + step * 31 + n, -1, 1);
     s.f32(g, n).set(grad);
-    kernel(p, g, st, step);
-    ref(rp, grad, rst, step);
     const what = `${name} n=${n} step ${step}`;
+    updateWithUndo(what, n, [p, ...st], undo, (d) => kernel(p, g, st, step, d));
+    ref(rp, grad, rst, step);
     expect(s.read(g, n), `${what}: the gradient was modified`).toEqual(grad);
     close(s.read(p, n), rp, `${what}: params`);
     for (let k = 0; k < nState; k++) close(s.read(st[k], n), rst[k], `${what}: state ${k}`);
   }
   return s.read(p, n);
+}
+
+/**
+ * An undo area mirroring the scratch memory from p to what is allocated so far (the kernels'
+ * `undo` argument is the displacement to it): allocate p first, then the rest of a case.
+ */
+function undoArea(sc: Scratch, p: number): number {
+  const end = sc.alloc(0);
+  return sc.alloc((end - p) / 4) - p;
+}
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/**
+ * What Optimizer.apply does: one update with an undo area. It must report no non-finite value,
+ * and the undo area must hold every buffer's values from before the update, bit for bit
+ * (buffers the update does not write are zero, as is the fresh undo area).
+ */
+function updateWithUndo(what: string, n: number, buffers: number[], undo: number, run: (undo: number) => number): void {
+  const before = buffers.map((b) => s.read(b, n));
+  expect(run(undo), `${what}: non-finite values flagged`).toBe(0);
+  buffers.forEach((b, k) => expect(bits(s.read(b + undo, n)), `${what}: the undo copy of buffer ${k}`).toEqual(bits(before[k])));
 }
 
 // Every suite below runs on the strict build and on the debug build (asserts on, the same bits);
@@ -73,7 +96,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       test(`matches the formula: ${JSON.stringify(h)}`, () => {
         for (const n of SIZES) {
           runCase(`f32_sgd ${JSON.stringify(h)}`, n, 1, () => 0,
-            (p, g, [buf], step) => ex.f32_sgd(n, p, g, buf, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, step),
+            (p, g, [buf], step, undo) => ex.f32_sgd(n, p, g, buf, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov, step, undo),
             (p, g, [buf], step) => {
               for (let i = 0; i < n; i++) {
                 let d = g[i] + h.weightDecay * p[i];
@@ -93,10 +116,10 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       const p = s.put([1, 2, 3, 4, 5]);
       const g = s.put([1, 1, 1, 1, 1]);
       const buf = s.put([7, 7, 7, 7, 7]);
-      ex.f32_sgd(5, p, g, buf, 0.5, 0, 0, 0, 0, 3);
+      ex.f32_sgd(5, p, g, buf, 0.5, 0, 0, 0, 0, 3, undoArea(s, p));
       expect(s.read(buf, 5)).toEqual(new Float32Array(5).fill(7));
       expect(s.read(p, 5)).toEqual(Float32Array.from([0.5, 1.5, 2.5, 3.5, 4.5]));
-      ex.f32_sgd(5, p, g, buf, 0.5, 0.9, 0.3, 0, 0, 1);
+      ex.f32_sgd(5, p, g, buf, 0.5, 0.9, 0.3, 0, 0, 1, undoArea(s, p));
       expect(s.read(buf, 5)).toEqual(new Float32Array(5).fill(1)); // buf = g, no dampening
     });
   });
@@ -136,8 +159,8 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
         }
       };
     }
-    const adamKernel = (h: AdamH, n: number) => (p: number, g: number, [m, v, vmax]: number[], step: number) =>
-      ex.f32_adam(n, p, g, m, v, vmax, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled, h.amsgrad, step);
+    const adamKernel = (h: AdamH, n: number) => (p: number, g: number, [m, v, vmax]: number[], step: number, undo: number) =>
+      ex.f32_adam(n, p, g, m, v, vmax, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled, h.amsgrad, step, undo);
 
     for (const h of settings) {
       test(`matches the formula: ${JSON.stringify(h)}`, () => {
@@ -155,7 +178,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       const p = s.put(p0);
       const g = s.put(grad);
       const m = s.alloc(n), v = s.alloc(n), vmax = s.alloc(n);
-      ex.f32_adam(n, p, g, m, v, vmax, 1e-3, 0.9, 0.999, 1e-8, 0, 0, 0, 1);
+      ex.f32_adam(n, p, g, m, v, vmax, 1e-3, 0.9, 0.999, 1e-8, 0, 0, 0, 1, undoArea(s, p));
       const got = s.read(p, n);
       for (let i = 0; i < n; i++) {
         if (Math.abs(grad[i]) < 1e-3) continue;
@@ -181,10 +204,10 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       s.reset();
       const p0 = randomArray(9, 3);
       const p = s.put(p0), g = s.alloc(9), m = s.alloc(9), v = s.alloc(9), vmax = s.alloc(9);
-      ex.f32_adam(9, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.5, 1, 0, 1);
+      ex.f32_adam(9, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.5, 1, 0, 1, undoArea(s, p));
       expect(s.read(p, 9)).toEqual(p0.map((x) => Math.fround(x * Math.fround(1 - 0.01 * 0.5))));
       s.f32(p, 9).set(p0);
-      ex.f32_adam(9, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.5, 0, 0, 1);
+      ex.f32_adam(9, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.5, 0, 0, 1, undoArea(s, p));
       close(s.read(p, 9), p0.map((x) => x - 0.01 * Math.sign(x)), 'Adam with L2 and g = 0');
     });
 
@@ -192,7 +215,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       s.reset();
       const p = s.put(randomArray(7, 1)), g = s.put(randomArray(7, 2));
       const m = s.alloc(7), v = s.alloc(7), vmax = s.put(new Float32Array(7).fill(-3));
-      ex.f32_adam(7, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.01, 0, 0, 1);
+      ex.f32_adam(7, p, g, m, v, vmax, 0.01, 0.9, 0.999, 1e-8, 0.01, 0, 0, 1, undoArea(s, p));
       expect(s.read(vmax, 7)).toEqual(new Float32Array(7).fill(-3));
     });
   });
@@ -210,8 +233,8 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       test(`matches the formula: ${JSON.stringify(h)}`, () => {
         for (const n of SIZES) {
           runCase(`f32_rmsprop ${JSON.stringify(h)}`, n, 3, () => 0,
-            (p, g, [sq, gavg, buf], _step) =>
-              ex.f32_rmsprop(n, p, g, sq, gavg, buf, h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, h.centered),
+            (p, g, [sq, gavg, buf], _step, undo) =>
+              ex.f32_rmsprop(n, p, g, sq, gavg, buf, h.lr, h.alpha, h.eps, h.weightDecay, h.momentum, h.centered, undo),
             (p, g32, [v, gavg, b]) => {
               for (let i = 0; i < n; i++) {
                 let g = g32[i];
@@ -238,7 +261,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       s.reset();
       const p = s.put(randomArray(7, 1)), g = s.put(randomArray(7, 2)), sq = s.alloc(7);
       const gavg = s.put(new Float32Array(7).fill(-3)), buf = s.put(new Float32Array(7).fill(-4));
-      ex.f32_rmsprop(7, p, g, sq, gavg, buf, 0.01, 0.99, 1e-8, 0, 0, 0);
+      ex.f32_rmsprop(7, p, g, sq, gavg, buf, 0.01, 0.99, 1e-8, 0, 0, 0, undoArea(s, p));
       expect(s.read(gavg, 7)).toEqual(new Float32Array(7).fill(-3));
       expect(s.read(buf, 7)).toEqual(new Float32Array(7).fill(-4));
     });
@@ -255,7 +278,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       test(`matches the formula: ${JSON.stringify(h)}`, () => {
         for (const n of SIZES) {
           runCase(`f32_adagrad ${JSON.stringify(h)}`, n, 1, () => h.init,
-            (p, g, [sum], step) => ex.f32_adagrad(n, p, g, sum, h.lr, h.lrDecay, h.weightDecay, h.eps, step),
+            (p, g, [sum], step, undo) => ex.f32_adagrad(n, p, g, sum, h.lr, h.lrDecay, h.weightDecay, h.eps, step, undo),
             (p, g32, [sum], t) => {
               const clr = h.lr / (1 + (t - 1) * h.lrDecay);
               for (let i = 0; i < n; i++) {
@@ -270,6 +293,15 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
     }
   });
 
+  test('Adagrad with ε = 0: the lanes past n in a tail (0/0 there) are not flagged', () => {
+    for (const n of [1, 5, 6, 7]) {
+      s.reset();
+      const p = s.put(randomArray(n, 3)), g = s.put(randomArray(n, 4, 0.5, 1)), sum = s.alloc(n);
+      updateWithUndo(`f32_adagrad n=${n}`, n, [p, sum], undoArea(s, p), (d) => ex.f32_adagrad(n, p, g, sum, 0.1, 0, 0, 0, 1, d));
+      expect(s.read(p, n).every(Number.isFinite)).toBe(true);
+    }
+  });
+
   describe('Adadelta', () => {
     const settings = [
       { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 },
@@ -280,7 +312,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       test(`matches the formula: ${JSON.stringify(h)}`, () => {
         for (const n of SIZES) {
           runCase(`f32_adadelta ${JSON.stringify(h)}`, n, 2, () => 0,
-            (p, g, [sq, acc], _step) => ex.f32_adadelta(n, p, g, sq, acc, h.lr, h.rho, h.eps, h.weightDecay),
+            (p, g, [sq, acc], _step, undo) => ex.f32_adadelta(n, p, g, sq, acc, h.lr, h.rho, h.eps, h.weightDecay, undo),
             (p, g32, [v, u]) => {
               for (let i = 0; i < n; i++) {
                 let g = g32[i];
@@ -304,27 +336,55 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       Math.abs(w) < 0.5 ? fr(a + fr(w * fr(b - a))) : fr(b - fr(fr(b - a) * fr(1 - w)));
     const n = 23;
     type Mirror = (p: Float32Array, g: Float32Array, st: Float32Array[], t: number) => void;
-    function mirrorCase(name: string, nState: number, kernel: (p: number, g: number, st: number[], t: number) => void, mirror: Mirror) {
+    type Kernel = (p: number, g: number, st: number[], t: number, undo: number) => number;
+    const nonFinite = (arrays: Float32Array[]) => arrays.reduce((c, a) => c + a.filter((x) => !Number.isFinite(x)).length, 0);
+    function mirrorCase(name: string, nState: number, kernel: Kernel, mirror: Mirror) {
       test(name, () => {
         s.reset();
         const p0 = randomArray(n, 21), p = s.put(p0), g = s.alloc(n);
         const st = Array.from({ length: nState }, () => s.alloc(n));
         const mp = p0.slice(), mst = Array.from({ length: nState }, () => new Float32Array(n));
+        const undo = undoArea(s, p);
         for (let t = 1; t <= 4; t++) {
           const grad = randomArray(n, 30 + t);
           s.f32(g, n).set(grad);
-          kernel(p, g, st, t);
+          updateWithUndo(`${name} step ${t}`, n, [p, ...st], undo, (d) => kernel(p, g, st, t, d));
           mirror(mp, grad, mst, t);
           const got = [s.read(p, n), ...st.map((q) => s.read(q, n))];
           const want = [mp, ...mst];
           got.forEach((a, k) => expect(new Uint32Array(a.buffer), `${name} step ${t}, array ${k}`).toEqual(new Uint32Array(want[k].buffer)));
         }
       });
+      // Gradients that overflow the update (f32 max ≈ 3.4e38), ±Infinity and NaN at some
+      // positions, body and tail: the kernel flags the update, leaves non-finite values exactly
+      // where the mirror has them, and its undo area holds the values from before, bit for bit.
+      for (const bad of [{ 2: 3.3e38, 9: -Infinity, 13: NaN, 21: -3.3e38, 22: Infinity }, { 22: NaN }, { 0: Infinity }]) {
+        test(`${name}, gradients ${JSON.stringify(bad)}: flagged, and the undo area holds the old values`, () => {
+          s.reset();
+          const p0 = randomArray(n, 22), p = s.put(p0), g = s.alloc(n);
+          const st = Array.from({ length: nState }, () => s.alloc(n));
+          const undo = undoArea(s, p);
+          const mp = p0.slice(), mst = Array.from({ length: nState }, () => new Float32Array(n));
+          const grad = randomArray(n, 40);
+          s.f32(g, n).set(grad);
+          expect(kernel(p, g, st, 1, undo)).toBe(0); // an ordinary step first: state not all zero
+          mirror(mp, grad, mst, 1);
+          Object.entries(bad).forEach(([i, v]) => (grad[+i] = v));
+          s.f32(g, n).set(grad);
+          const before = [p, ...st].map((b) => s.read(b, n));
+          mirror(mp, grad, mst, 2);
+          expect(kernel(p, g, st, 2, undo)).toBeGreaterThan(0);
+          const after = [p, ...st].map((b) => s.read(b, n));
+          after.forEach((a, k) => expect(a.map((x) => (Number.isFinite(x) ? 0 : 1)), `array ${k}`).toEqual([mp, ...mst][k].map((x) => (Number.isFinite(x) ? 0 : 1))));
+          expect(nonFinite(after)).toBeGreaterThan(0);
+          [p, ...st].forEach((b, k) => expect(bits(s.read(b + undo, n)), `undo copy of array ${k}`).toEqual(bits(before[k])));
+        });
+      }
     }
 
     const [lr, mom, damp, wd] = [0.05, 0.9, 0.1, 0.01];
     mirrorCase('SGD, Nesterov, dampening, weight decay', 1,
-      (p, g, [buf], t) => ex.f32_sgd(n, p, g, buf, lr, mom, damp, wd, 1, t),
+      (p, g, [buf], t, undo) => ex.f32_sgd(n, p, g, buf, lr, mom, damp, wd, 1, t, undo),
       (p, g, [buf], t) => {
         for (let i = 0; i < n; i++) {
           let d = fr(g[i] + fr(fr(wd) * p[i])); // grad.add(param, alpha=wd)
@@ -337,7 +397,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
     for (const [decoupled, amsgrad, beta1] of [[0, 1, 0.9], [1, 0, 0.9], [1, 1, 0.2]]) {
       const [b2, eps, awd] = [0.999, 1e-8, 0.05];
       mirrorCase(`Adam, decoupled=${decoupled}, amsgrad=${amsgrad}, β1=${beta1}`, 3,
-        (p, g, [m, v, vmax], t) => ex.f32_adam(n, p, g, m, v, vmax, lr, beta1, b2, eps, awd, decoupled, amsgrad, t),
+        (p, g, [m, v, vmax], t, undo) => ex.f32_adam(n, p, g, m, v, vmax, lr, beta1, b2, eps, awd, decoupled, amsgrad, t, undo),
         (p, g, [m, v, vmax], t) => {
           const bc1 = 1 - beta1 ** t, bc2 = 1 - b2 ** t;
           for (let i = 0; i < n; i++) {
@@ -355,7 +415,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
     }
 
     mirrorCase('RMSprop, centered, momentum, weight decay', 3,
-      (p, g, [sq, gavg, buf]) => ex.f32_rmsprop(n, p, g, sq, gavg, buf, 0.01, 0.9, 1e-6, wd, mom, 1),
+      (p, g, [sq, gavg, buf], _t, undo) => ex.f32_rmsprop(n, p, g, sq, gavg, buf, 0.01, 0.9, 1e-6, wd, mom, 1, undo),
       (p, g, [sq, gavg, buf]) => {
         for (let i = 0; i < n; i++) {
           const gi = fr(g[i] + fr(fr(wd) * p[i]));
@@ -368,7 +428,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       });
 
     mirrorCase('Adagrad, lr decay, weight decay', 1,
-      (p, g, [sum], t) => ex.f32_adagrad(n, p, g, sum, 0.1, 0.05, wd, 1e-10, t),
+      (p, g, [sum], t, undo) => ex.f32_adagrad(n, p, g, sum, 0.1, 0.05, wd, 1e-10, t, undo),
       (p, g, [sum], t) => {
         const clr = 0.1 / (1 + (t - 1) * 0.05);
         for (let i = 0; i < n; i++) {
@@ -379,7 +439,7 @@ describe.each(['strict', 'debug'] as const)('%s build', (build) => {
       });
 
     mirrorCase('Adadelta, weight decay', 2,
-      (p, g, [sq, acc]) => ex.f32_adadelta(n, p, g, sq, acc, 1, 0.9, 1e-6, wd),
+      (p, g, [sq, acc], _t, undo) => ex.f32_adadelta(n, p, g, sq, acc, 1, 0.9, 1e-6, wd, undo),
       (p, g, [sq, acc]) => {
         for (let i = 0; i < n; i++) {
           const gi = fr(g[i] + fr(fr(wd) * p[i]));
@@ -403,10 +463,11 @@ describe.runIf(detectFeatures().relaxedSimd)('optimizers, relaxed build', () => 
       const n = 103;
       const p = c.put(randomArray(n, 1)), g = c.put(randomArray(n, 2));
       const a = c.alloc(n), b = c.alloc(n), d = c.alloc(n);
+      const undo = undoArea(c, p);
       for (let t = 1; t <= 3; t++) {
-        c.ex.f32_adam(n, p, g, a, b, d, 0.01, 0.9, 0.999, 1e-8, 0.01, 1, 1, t);
-        c.ex.f32_rmsprop(n, p, g, a, b, d, 0.01, 0.9, 1e-8, 0.01, 0.9, 1);
-        c.ex.f32_sgd(n, p, g, a, 0.01, 0.9, 0.1, 0.01, 1, t);
+        c.ex.f32_adam(n, p, g, a, b, d, 0.01, 0.9, 0.999, 1e-8, 0.01, 1, 1, t, undo);
+        c.ex.f32_rmsprop(n, p, g, a, b, d, 0.01, 0.9, 1e-8, 0.01, 0.9, 1, undo);
+        c.ex.f32_sgd(n, p, g, a, 0.01, 0.9, 0.1, 0.01, 1, t, undo);
       }
       results.push(c.read(p, n));
     }

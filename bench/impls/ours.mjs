@@ -6,10 +6,10 @@ import { CARD, internals, stage } from '../lib/common.mjs';
 
 let A, K, ACT;
 
-export const label = (opts) => `latent-wasm (${opts.simd ?? 'strict'} SIMD)`;
+export const label = (opts) => `latent-wasm (${opts.simd ?? 'strict'} SIMD${opts.threads ? `, ${opts.threads} threads` : ''})`;
 
 export async function setup(opts) {
-  await init({ simd: opts.simd ?? 'strict' });
+  await init({ simd: opts.simd ?? 'strict', ...(opts.threads ? { threads: Number(opts.threads) } : {}) });
   let internal;
   ({ A, K, internal } = await internals());
   ACT = internal.ACTIVATIONS;

@@ -386,11 +386,10 @@ implements Trainable {
     const step = this.optimizer.step + 1;
     const last = `at step ${step}; the weights are those of the last good step`;
     if (!Number.isFinite(loss)) throw new TrainingError(`the loss became ${loss} ${last}`);
-    if (clipValue > 0) {
-      const g = this.store.grads;
-      // clamping would turn ±Infinity into finite values: refuse those first
-      if (this.k.countNonFinite(g) > 0) throw new TrainingError(`the gradients became non-finite ${last}`);
-      this.k.clamp(g, -clipValue, clipValue);
+    // clamping would turn ±Infinity into finite values: the clamp counts those, and the step is
+    // refused (the gradients are scratch, the weights are untouched)
+    if (clipValue > 0 && this.k.clamp(this.store.grads, -clipValue, clipValue) > 0) {
+      throw new TrainingError(`the gradients became non-finite ${last}`);
     }
     const refused = this.optimizer.apply();
     if (refused) throw new TrainingError(`${refused} ${last}`);

@@ -78,9 +78,11 @@ export function stateSlots(c: ResolvedOptimizer): number {
  * One algorithm's fused update kernel applied to a model's flat buffers (ParamStore): the values
  * and their state buffers (moments, ...) in one block, the gradients in another, so a step is one
  * update call whatever the number of tensors. The config comes resolved (the model resolved it
- * once, with its own config). An update that leaves any value or state non-finite (an overflow:
- * too large a learning rate, or non-finite gradients) is undone from a copy of the block taken
- * before it, bit for bit, and reported: the weights never hold Infinity or NaN.
+ * once, with its own config). An update that leaves any value or state non-finite (an
+ * overflow: too large a learning rate, or non-finite gradients) is undone and reported: the
+ * kernel keeps the values it overwrites in an undo area (assembly/optimizers.ts) and says
+ * whether a new value is non-finite, and then the written buffers are copied back. The weights
+ * never hold Infinity or NaN, and a refused step leaves them and the state bit for bit as before.
  */
 export class Optimizer {
   readonly config: Resolved;
@@ -88,8 +90,10 @@ export class Optimizer {
   step = 0;
   /** Current learning rate (schedules change it between steps). */
   learningRate: number;
-  /** The block as it was before the current update, to undo it. */
-  private readonly backup: Tensor;
+  /** The block's mirror, where an update keeps the values it overwrites. */
+  private readonly undo: Tensor;
+  /** The parts of the block the configured update writes (values and some state buffers). */
+  private readonly written: readonly Tensor[];
 
   constructor(private readonly k: Kernels, private readonly store: ParamStore, config: Resolved) {
     if (store.stateSlots !== stateSlots(config)) {
@@ -97,7 +101,14 @@ export class Optimizer {
     }
     this.config = config;
     this.learningRate = config.learningRate;
-    this.backup = k.arena.alloc(store.block.size);
+    const c = config as unknown as Record<string, number>;
+    const used = [true, ...Array.from({ length: store.stateSlots }, (_, s) => {
+      if (config.type === 'sgd') return c.momentum !== 0;
+      if (config.type === 'rmsprop') return s === 0 || (s === 1 ? !!c.centered : c.momentum > 0);
+      return true;
+    })];
+    this.written = used.flatMap((u, s) => (u ? [s === 0 ? store.values : store.state(s - 1)] : []));
+    this.undo = k.arena.alloc(store.block.size);
     if (config.type === 'adagrad' && config.initialAccumulatorValue) k.fill(store.state(0), config.initialAccumulatorValue as number);
   }
 
@@ -119,35 +130,34 @@ export class Optimizer {
       if (!Number.isFinite(norm)) return `the gradient norm became ${norm}`;
       if (norm > clip) this.k.scale(this.store.grads, clip / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_
     }
-    const block = this.store.block;
-    this.k.copy(block, this.backup);
     this.step++;
-    this.update();
-    const bad = this.k.countNonFinite(block);
-    if (bad === 0) return null;
-    this.k.copy(this.backup, block);
+    if (this.update() === 0) return null;
+    const bad = this.k.countNonFinite(this.store.block); // what is not written was finite before
+    const block = this.store.block.offset;
+    for (const t of this.written) this.k.copy(this.k.arena.view(this.undo, (t.offset - block) / 4, [t.size]), t);
     this.step--;
     return `the update made ${bad} weights or optimizer state values non-finite (is the learning rate ${this.learningRate} too large?)`;
   }
 
-  private update(): void {
+  /** The algorithm's kernel over the whole block; > 0 when it left a value non-finite. */
+  private update(): number {
     // numeric view of the hyperparameters (flags are booleans)
     const c = this.config as unknown as Record<string, number>;
     const st = this.store;
     const [p, g, n, lr, t] = [st.values, st.grads, st.size, this.learningRate, this.step];
     switch (this.config.type) {
       case 'sgd':
-        return this.k.sgd(n, p, g, st.state(0), lr, c.momentum, c.dampening, c.weightDecay, !!c.nesterov, t);
+        return this.k.sgd(n, p, g, st.state(0), lr, c.momentum, c.dampening, c.weightDecay, !!c.nesterov, t, this.undo);
       case 'adam':
       case 'adamw':
         return this.k.adam(n, p, g, st.state(0), st.state(1), c.amsgrad ? st.state(2) : null, lr, c.beta1, c.beta2, c.epsilon,
-          c.weightDecay, this.config.type === 'adamw', t);
+          c.weightDecay, this.config.type === 'adamw', t, this.undo);
       case 'rmsprop':
-        return this.k.rmsprop(n, p, g, st.state(0), st.state(1), st.state(2), lr, c.alpha, c.epsilon, c.weightDecay, c.momentum, !!c.centered);
+        return this.k.rmsprop(n, p, g, st.state(0), st.state(1), st.state(2), lr, c.alpha, c.epsilon, c.weightDecay, c.momentum, !!c.centered, this.undo);
       case 'adagrad':
-        return this.k.adagrad(n, p, g, st.state(0), lr, c.lrDecay, c.weightDecay, c.epsilon, t);
+        return this.k.adagrad(n, p, g, st.state(0), lr, c.lrDecay, c.weightDecay, c.epsilon, t, this.undo);
       case 'adadelta':
-        return this.k.adadelta(n, p, g, st.state(0), st.state(1), lr, c.rho, c.epsilon, c.weightDecay);
+        return this.k.adadelta(n, p, g, st.state(0), st.state(1), lr, c.rho, c.epsilon, c.weightDecay, this.undo);
     }
   }
 
@@ -158,6 +168,6 @@ export class Optimizer {
   }
 
   dispose(): void {
-    this.k.arena.release(this.backup);
+    this.k.arena.release(this.undo);
   }
 }

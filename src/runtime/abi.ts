@@ -54,8 +54,8 @@ export const KERNELS = {
   f32_scale: fn(['n', 'alpha', 'x']),
   f32_copy: fn(['n', 'src', 'dst']),
   f32_fill: fn(['n', 'value', 'dst']),
-  /** x = min(max(x, lo), hi), in place. */
-  f32_clamp: fn(['n', 'lo', 'hi', 'x']),
+  /** x = min(max(x, lo), hi), in place; returns how many x were NaN or ±Infinity before. */
+  f32_clamp: fn(['n', 'lo', 'hi', 'x'], 'i32'),
   /** Σ x², accumulated in f64. */
   f32_sum_sq: fn(['n', 'x'], 'f64'),
   /** How many of the n values are NaN or ±Infinity. */
@@ -92,14 +92,16 @@ export const KERNELS = {
 
   // optimizers.ts: fused in-place updates with PyTorch's semantics (torch.optim, 2.x docs).
   // p: parameters, g: gradients (never modified), the rest: state tensors of the same size.
-  // step counts from 1.
-  f32_sgd: fn(['n', 'p', 'g', 'buf', 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'step']),
+  // step counts from 1. undo: the byte displacement from each buffer to its undo copy, where the
+  // kernel stores every value before overwriting it. Each returns a count > 0 exactly when a new
+  // value (parameter or state) is NaN or ±Infinity: the caller then copies the undo area back.
+  f32_sgd: fn(['n', 'p', 'g', 'buf', 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'step', 'undo'], 'i32'),
   /** Adam (decoupled = 0) and AdamW (decoupled = 1), with optional AMSGrad (vmax used only then). */
-  f32_adam: fn(['n', 'p', 'g', 'm', 'v', 'vmax', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'step']),
+  f32_adam: fn(['n', 'p', 'g', 'm', 'v', 'vmax', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'step', 'undo'], 'i32'),
   /** gavg used only when centered; buf only when momentum > 0. */
-  f32_rmsprop: fn(['n', 'p', 'g', 'sq', 'gavg', 'buf', 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']),
-  f32_adagrad: fn(['n', 'p', 'g', 'sum', 'lr', 'lrDecay', 'weightDecay', 'eps', 'step']),
-  f32_adadelta: fn(['n', 'p', 'g', 'sq', 'accDelta', 'lr', 'rho', 'eps', 'weightDecay']),
+  f32_rmsprop: fn(['n', 'p', 'g', 'sq', 'gavg', 'buf', 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'undo'], 'i32'),
+  f32_adagrad: fn(['n', 'p', 'g', 'sum', 'lr', 'lrDecay', 'weightDecay', 'eps', 'step', 'undo'], 'i32'),
+  f32_adadelta: fn(['n', 'p', 'g', 'sq', 'accDelta', 'lr', 'rho', 'eps', 'weightDecay', 'undo'], 'i32'),
 
   // random.ts: Philox4x32-10, counter-based. state: 32 bytes (key 2×u32, counter 4×u32, 2 spare).
   rng_seed: fn(['state', 'seedLo', 'seedHi']),
@@ -161,7 +163,33 @@ export const KERNELS = {
   i8_gemm_panels: fn(['m', 'n', 'kp', 'a', 'panels', 'sa', 'sw', 'bias', 'c']),
 } as const;
 
+/**
+ * The thread pool of the threaded builds (assembly/parallel.ts; entry index-threads.ts): these
+ * exist only there, next to every kernel above. src/runtime/threads.ts is their one caller.
+ */
+export const POOL_KERNELS = {
+  /** Bytes of the pool's control block (zero-filled, 64-byte aligned, in shared memory). */
+  pool_block_bytes: fn([], 'i32'),
+  /** Bytes of GEMM scratch each thread needs. */
+  pool_scratch_bytes: fn([], 'i32'),
+  /** Main thread: GEMM scratch at `scratch`; large GEMMs go to the workers of `block` (0: none). */
+  pool_attach: fn(['block', 'scratch']),
+  /** A worker's loop: serves jobs until pool_stop; traps propagate to the worker's JS. */
+  pool_work: fn(['block', 'scratch']),
+  /** Called by a worker's JS after pool_work trapped: marks the pool failed, leaves the job. */
+  pool_fail: fn(['block']),
+  /** Main thread, after a product trapped on it: closes the job, waits until no worker is inside. */
+  pool_abandon: fn(['block']),
+  /** 1 if a worker failed since the pool started. */
+  pool_failed: fn(['block'], 'i32'),
+  /** Makes every worker return from pool_work. */
+  pool_stop: fn(['block']),
+  /** Tasks the workers ran since the pool started. */
+  pool_worker_tasks: fn(['block'], 'i32'),
+} as const;
+
 export type KernelName = keyof typeof KERNELS;
+export type PoolKernelName = keyof typeof POOL_KERNELS;
 
 /** A function of the core as JS sees it: one number per argument. */
 type KernelFunction<S> =
@@ -178,6 +206,8 @@ export interface CoreMemory {
 
 /** The exports of the core: every kernel of the table, and its memory. */
 export type CoreExports = { readonly [K in KernelName]: KernelFunction<(typeof KERNELS)[K]> } & { readonly memory: CoreMemory };
+/** The pool's exports, present in the threaded builds only. */
+export type PoolExports = { readonly [K in PoolKernelName]: KernelFunction<(typeof POOL_KERNELS)[K]> };
 
 /**
  * Activation ids: the values of the core's exported immutable globals ACT_LINEAR, ACT_RELU, ...

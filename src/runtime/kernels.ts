@@ -52,7 +52,12 @@ export class Kernels {
     fits(c, m * n, 'gemm C');
     const ex = this.arena.ex;
     const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
-    f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
+    try {
+      f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
+    } catch (e) {
+      // the threaded core splits large products across workers (assembly/parallel.ts)
+      throw this.arena.pool?.failed() ?? e;
+    }
   }
 
   /** Floats taken by the panels of an [n×k] B (packNtPanels). */
@@ -151,10 +156,10 @@ export class Kernels {
     this.arena.ex.f32_copy(n, src.offset, dst.offset);
   }
 
-  /** x = min(max(x, lo), hi), in place. */
-  clamp(x: Tensor, lo: number, hi: number, n = x.size): void {
+  /** x = min(max(x, lo), hi), in place; returns how many x were NaN or ±Infinity before. */
+  clamp(x: Tensor, lo: number, hi: number, n = x.size): number {
     fits(x, n, 'clamp x');
-    this.arena.ex.f32_clamp(n, lo, hi, x.offset);
+    return this.arena.ex.f32_clamp(n, lo, hi, x.offset);
   }
 
   /** y[i, j] += bias[j] for an [m×n] y. */
@@ -352,45 +357,53 @@ export class Kernels {
   }
 
   // ---- optimizer updates (assembly/optimizers.ts): p, its gradient g and the state buffers,
-  // n values each, updated in place; flags are passed as 0/1 and `step` counts from 1 ----
+  // n values each, updated in place; flags are passed as 0/1 and `step` counts from 1. `undo`
+  // mirrors memory from p on: each value the update overwrites is first stored at the same
+  // place in it. Each returns a count > 0 exactly when a new value is NaN or ±Infinity (then
+  // copy the written buffers back from `undo`) ----
 
   /** torch.optim.SGD: momentum buffer `buf`. */
   sgd(n: number, p: Tensor, g: Tensor, buf: Tensor, lr: number, momentum: number, dampening: number, weightDecay: number,
-    nesterov: boolean, step: number): void {
+    nesterov: boolean, step: number, undo: Tensor): number {
     for (const [t, w] of [[p, 'p'], [g, 'g'], [buf, 'buf']] as const) fits(t, n, `sgd ${w}`);
-    this.arena.ex.f32_sgd(n, p.offset, g.offset, buf.offset, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, step);
+    const d = undoDisplacement(n, p, [buf], undo, 'sgd');
+    return this.arena.ex.f32_sgd(n, p.offset, g.offset, buf.offset, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, step, d);
   }
 
   /** torch.optim.Adam / AdamW (decoupled): moments m, v, and vmax only with AMSGrad (else null). */
   adam(n: number, p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, lr: number, beta1: number, beta2: number,
-    epsilon: number, weightDecay: number, decoupled: boolean, step: number): void {
+    epsilon: number, weightDecay: number, decoupled: boolean, step: number, undo: Tensor): number {
     for (const [t, w] of [[p, 'p'], [g, 'g'], [m, 'm'], [v, 'v']] as const) fits(t, n, `adam ${w}`);
     if (vmax) fits(vmax, n, 'adam vmax');
+    const d = undoDisplacement(n, p, vmax ? [m, v, vmax] : [m, v], undo, 'adam');
     // the kernel touches vmax only when amsgrad = 1
-    this.arena.ex.f32_adam(n, p.offset, g.offset, m.offset, v.offset, vmax ? vmax.offset : 0, lr, beta1, beta2, epsilon,
-      weightDecay, decoupled ? 1 : 0, vmax ? 1 : 0, step);
+    return this.arena.ex.f32_adam(n, p.offset, g.offset, m.offset, v.offset, vmax ? vmax.offset : 0, lr, beta1, beta2, epsilon,
+      weightDecay, decoupled ? 1 : 0, vmax ? 1 : 0, step, d);
   }
 
   /** torch.optim.RMSprop: square average, gradient average (centered) and momentum buffer. */
   rmsprop(n: number, p: Tensor, g: Tensor, sq: Tensor, gavg: Tensor, buf: Tensor, lr: number, alpha: number, epsilon: number,
-    weightDecay: number, momentum: number, centered: boolean): void {
+    weightDecay: number, momentum: number, centered: boolean, undo: Tensor): number {
     for (const [t, w] of [[p, 'p'], [g, 'g'], [sq, 'sq'], [gavg, 'gavg'], [buf, 'buf']] as const) fits(t, n, `rmsprop ${w}`);
-    this.arena.ex.f32_rmsprop(n, p.offset, g.offset, sq.offset, gavg.offset, buf.offset, lr, alpha, epsilon, weightDecay,
-      momentum, centered ? 1 : 0);
+    const d = undoDisplacement(n, p, [sq, gavg, buf], undo, 'rmsprop');
+    return this.arena.ex.f32_rmsprop(n, p.offset, g.offset, sq.offset, gavg.offset, buf.offset, lr, alpha, epsilon, weightDecay,
+      momentum, centered ? 1 : 0, d);
   }
 
   /** torch.optim.Adagrad: accumulated squares `sum`. */
   adagrad(n: number, p: Tensor, g: Tensor, sum: Tensor, lr: number, lrDecay: number, weightDecay: number, epsilon: number,
-    step: number): void {
+    step: number, undo: Tensor): number {
     for (const [t, w] of [[p, 'p'], [g, 'g'], [sum, 'sum']] as const) fits(t, n, `adagrad ${w}`);
-    this.arena.ex.f32_adagrad(n, p.offset, g.offset, sum.offset, lr, lrDecay, weightDecay, epsilon, step);
+    const d = undoDisplacement(n, p, [sum], undo, 'adagrad');
+    return this.arena.ex.f32_adagrad(n, p.offset, g.offset, sum.offset, lr, lrDecay, weightDecay, epsilon, step, d);
   }
 
   /** torch.optim.Adadelta: square average and accumulated deltas. */
   adadelta(n: number, p: Tensor, g: Tensor, sq: Tensor, accDelta: Tensor, lr: number, rho: number, epsilon: number,
-    weightDecay: number): void {
+    weightDecay: number, undo: Tensor): number {
     for (const [t, w] of [[p, 'p'], [g, 'g'], [sq, 'sq'], [accDelta, 'accDelta']] as const) fits(t, n, `adadelta ${w}`);
-    this.arena.ex.f32_adadelta(n, p.offset, g.offset, sq.offset, accDelta.offset, lr, rho, epsilon, weightDecay);
+    const d = undoDisplacement(n, p, [sq, accDelta], undo, 'adadelta');
+    return this.arena.ex.f32_adadelta(n, p.offset, g.offset, sq.offset, accDelta.offset, lr, rho, epsilon, weightDecay, d);
   }
 
   /** out[c] = (accumulate ? out[c] : 0) + Σ_b Σ_p x[b, c, p]. */
@@ -454,6 +467,18 @@ const evenUp = (k: number): number => k + (k & 1);
 function colStrides(batch: number, g: ConvGeometry, batched: boolean): [number, number] {
   const ohw = g.oh * g.ow;
   return batched ? [batch * ohw, ohw] : [ohw, g.c * g.kh * g.kw * ohw];
+}
+
+/**
+ * The byte displacement from an optimizer's buffers to their undo copies: `undo` mirrors memory
+ * from p on, so p and every state buffer the update writes must lie within that span of it.
+ */
+function undoDisplacement(n: number, p: Tensor, state: readonly Tensor[], undo: Tensor, what: string): number {
+  for (const t of [p, ...state]) {
+    const at = (t.offset - p.offset) / 4;
+    if (at < 0 || at + n > undo.size) throw new RuntimeError(`${what} undo: a buffer at ${at} values from p does not fit the undo area of ${undo.size} values`);
+  }
+  return undo.offset - p.offset;
 }
 
 /** The generator's state block, checked to be one. */

@@ -27,6 +27,15 @@ export interface InitOptions {
   module?: CompiledModule | ArrayBuffer | ArrayBufferView<ArrayBuffer>;
   /** Default 'strict'. 'relaxed' is used only if the engine validates relaxed SIMD. */
   simd?: SimdMode;
+  /**
+   * Threads for large products: 1 (the default), a count, or 'auto' (the cores, at most 8).
+   * More than one needs shared memory and workers (Node, Deno, Bun; browsers only in
+   * cross-origin-isolated pages); elsewhere, and with `module`, the core runs on one thread and
+   * `runtimeInfo()` says so. Results are the same bits for any count.
+   */
+  threads?: number | 'auto';
+  /** Upper bound of the threaded core's shared memory in MiB (default 1024, at most 4096). */
+  maxMemoryMiB?: number;
 }
 
 /** An instantiated core: its exports and its memory. The Arena is the only owner of the memory. */
@@ -34,6 +43,8 @@ export interface Core {
   readonly exports: CoreExports;
   readonly memory: CoreMemory;
   readonly simd: SimdMode;
+  /** The threaded build on shared memory (its module, for the workers' instances), or null. */
+  readonly shared: { readonly module: CompiledModule; readonly maxBytes: number } | null;
 }
 
 // Probe modules from wasm-feature-detect: a function returning a v128 (i32x4.splat), and one
@@ -49,7 +60,12 @@ const RELAXED_PROBE = new Uint8Array([
 /** Name of the custom section scripts/build-wasm.mjs appends to each build: 'strict', 'relaxed' or
  *  'debug' (the strict build with AssemblyScript's asserts on, for the kernel tests). */
 const BUILD_SECTION = 'latent-wasm:build';
-type Build = SimdMode | 'debug';
+type Build = SimdMode | 'debug' | 'threads' | 'threads-relaxed';
+const BUILDS: readonly Build[] = ['strict', 'relaxed', 'debug', 'threads', 'threads-relaxed'];
+/** The threaded builds' memory: declared in asconfig.json (initialMemory, maximumMemory). */
+const SHARED_INITIAL_PAGES = 4;
+const MAX_MEMORY_MIB = 4096;
+export const DEFAULT_MAX_MEMORY_MIB = 1024;
 
 /** Which WebAssembly features this engine has. */
 export function detectFeatures(): { simd: boolean; relaxedSimd: boolean } {
@@ -72,7 +88,19 @@ function buildOf(mod: WebAssembly.Module): Build | null {
   const [section] = WebAssembly.Module.customSections(mod, BUILD_SECTION);
   if (!section) return null;
   const name = String.fromCharCode(...new Uint8Array(section));
-  return name === 'strict' || name === 'relaxed' || name === 'debug' ? name : null;
+  return (BUILDS as readonly string[]).includes(name) ? (name as Build) : null;
+}
+
+/** Whether this engine can run the threaded core: shared WebAssembly memory (a SharedArrayBuffer;
+ *  in browsers only when cross-origin isolated). Workers are checked when the pool starts. */
+export function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -95,8 +123,11 @@ function coreImports(memory: () => CoreMemory | undefined): WebAssembly.Imports 
   return { env: { abort } };
 }
 
-/** Instantiates a fresh core. Most code wants `init()` + the shared Arena instead. */
-export async function createCore(options: InitOptions = {}): Promise<Core> {
+/**
+ * Instantiates a fresh core. Most code wants `init()` + the shared Arena instead. With
+ * `shared`, the threaded build on a new shared memory (its workers are started by threads.ts).
+ */
+export async function createCore(options: InitOptions = {}, shared = false): Promise<Core> {
   const simd = options.simd ?? 'strict';
   if (simd !== 'strict' && simd !== 'relaxed') {
     throw new RuntimeError(`init: options.simd must be 'strict' or 'relaxed', got ${String(simd)}`);
@@ -116,6 +147,7 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
         '(Node 20 needs --experimental-wasm-relaxed-simd); use the default strict build',
     );
   }
+  if (shared) return createSharedCore(simd, options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB);
   let instance: WebAssembly.Instance;
   try {
     let source = options.module;
@@ -125,6 +157,9 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
     const mod = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
     const build = buildOf(mod);
     // the debug build computes what the strict one does (the same SIMD128 code, asserts added)
+    if (build === 'threads' || build === 'threads-relaxed') {
+      throw new RuntimeError(`init: the module given is the ${build} build, which init() loads by itself; pass the ${simd} build`);
+    }
     const mode = build === 'debug' ? 'strict' : build;
     if (mode !== null && mode !== simd) {
       throw new RuntimeError(
@@ -145,5 +180,22 @@ export async function createCore(options: InitOptions = {}): Promise<Core> {
   if (typeof exports.heap_base !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new RuntimeError('init: the module given is not the latent-wasm core');
   }
-  return { exports, memory: exports.memory, simd };
+  return { exports, memory: exports.memory, simd, shared: null };
+}
+
+async function createSharedCore(simd: SimdMode, maxMiB: number): Promise<Core> {
+  if (!Number.isInteger(maxMiB) || maxMiB < 1 || maxMiB > MAX_MEMORY_MIB) {
+    throw new RuntimeError(`init: options.maxMemoryMiB must be an integer from 1 to ${MAX_MEMORY_MIB}, got ${String(maxMiB)}`);
+  }
+  const bytes = await import('./wasm-threads-bytes.js');
+  const mod = await WebAssembly.compile(decodeBase64(simd === 'relaxed' ? bytes.THREADS_RELAXED_WASM_BASE64 : bytes.THREADS_WASM_BASE64));
+  const pages = Math.max(SHARED_INITIAL_PAGES, maxMiB * 16);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: pages, shared: true });
+  } catch (e) {
+    throw new RuntimeError(`init: could not reserve ${maxMiB} MiB of shared memory (${(e as Error).message}); pass a smaller maxMemoryMiB`);
+  }
+  const instance = await WebAssembly.instantiate(mod, { env: { memory } });
+  return { exports: instance.exports as unknown as CoreExports, memory, simd, shared: { module: mod, maxBytes: pages * 65536 } };
 }

@@ -1,6 +1,7 @@
 import { DisposedError, RuntimeError } from '../errors.js';
 import type { Core } from './load.js';
 import type { CoreExports } from './abi.js';
+import type { Pool } from './threads.js';
 
 /**
  * A handle to a block of f32 (or i32) slots in linear memory. Never a bare number: the Arena
@@ -45,10 +46,28 @@ export class Arena {
   private allowance = Infinity;
   private refuse: ((bytes: number) => Error) | null = null;
 
+  /** The worker pool computing on this memory (threaded core), or null. */
+  pool: Pool | null = null;
+  /** Bytes the memory may grow to: a shared memory's fixed maximum, or Infinity. */
+  private readonly maxBytes: number;
+
   constructor(core: Core) {
     this.ex = core.exports;
     this.memory = core.memory;
     this.top = align(core.exports.heap_base());
+    this.maxBytes = core.shared?.maxBytes ?? Infinity;
+  }
+
+  /**
+   * `bytes` of memory for the life of the core (the thread pool's control block and scratch):
+   * zero-filled, 64-byte aligned, not a tensor (never released, not counted by liveTensors()).
+   * Only before any tensor is allocated.
+   */
+  reserve(bytes: number): number {
+    if (this.live.size > 0 || this.free.length > 0) throw new RuntimeError('Arena.reserve: only before the first allocation');
+    const t = this.alloc(Math.ceil(bytes / 4));
+    this.live.delete(t.id);
+    return t.offset;
   }
 
   /** Allocates n 4-byte slots, zero-filled; given a shape, as many as it holds. */
@@ -84,7 +103,11 @@ export class Arena {
         const need = Math.ceil(short / PAGE);
         if (!this.grow(Math.max(need, (this.memory.buffer.byteLength / PAGE) >> 1, 16)) && !this.grow(need)) {
           this.top -= bytes;
-          throw new RuntimeError(`out of WebAssembly memory: could not grow to ${this.top + bytes} bytes`);
+          const limit =
+            this.maxBytes === Infinity
+              ? ''
+              : ` (the threaded core's shared memory is limited to ${this.maxBytes / 1048576} MiB: init({ maxMemoryMiB }) raises it, up to 4096)`;
+          throw new RuntimeError(`out of WebAssembly memory: could not grow to ${this.top + bytes} bytes${limit}`);
         }
       }
     }
@@ -188,6 +211,11 @@ export class Arena {
       throw new RuntimeError(`Arena.write: ${values.length} values at ${at} overflow a tensor of ${t.size}`);
     }
     this.f32(t).set(values, at);
+  }
+
+  /** Bytes of linear memory now (grows, never shrinks). */
+  memoryBytes(): number {
+    return this.memory.buffer.byteLength;
   }
 
   /** How many tensors are allocated and not yet released (for leak tests). */
