@@ -20,7 +20,7 @@
 export { f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_pack_nt_panels, f32_gemm_nt_panels } from './gemm';
 export * from './elementwise';
 export * from './activations';
-export * from './losses';
+export { f32_loss_mse, f32_loss_l1, f32_loss_bce_sigmoid, f32_row_mse, f32_loss_kl_normal, f32_penalty_l1, f32_penalty_kl_sparsity } from './losses';
 export * from './optimizers';
 export * from './random';
 export * from './noise';

@@ -7,6 +7,7 @@
 // are formed in f64; the gradients are f32 computed the same way in body and tail.
 
 import { exp_f32, exp_f32x4, log1p_f32, log1p_f32x4 } from './math';
+import { parallelBceSigmoid, pooledRowSum } from './parallel';
 
 // @ts-ignore: decorator
 @inline function lo64(v: v128): v128 {
@@ -103,13 +104,37 @@ export function f32_loss_l1(pred: usize, target: usize, grad: usize, n: i32, gsc
 }
 
 /**
- * Binary cross-entropy from logits z and targets t ∈ [0, 1]:
- * Σ max(z, 0) − z·t + log1p(exp(−|z|)); grad = gscale·(σ(z) − t).
- * Stable for any finite z: exp(−|z|) ∈ [0, 1] never overflows, log1p keeps it when it is tiny,
- * and σ(z) shares that exp (the same formula and bits as math.ts's sigmoid). max(z, 0) − z·t is
- * formed in f64, where it is exact up to one rounding.
+ * Binary cross-entropy of a sigmoid output, from the forward pass's logits z and outputs
+ * y = σ(z) (math.ts's sigmoid, computed once by the layer), for [m×n] z, y and targets t ∈ [0, 1]:
+ * returns Σ max(z, 0) − z·t + log1p(e^−|z|); if grad ≠ 0, grad = gscale·(y − t).
+ *
+ * The softplus term needs no exp: σ(−|z|) = e^−|z|/(1 + e^−|z|) is s = y for z < 0 and 1 − y for
+ * z ≥ 0 (exact: y ≥ ½ there), and log1p(e^−|z|) = −log1p(−s), s ∈ [0, ½]. For z < 0 this keeps
+ * y's relative accuracy (tiny terms included); for z ≥ 0 its absolute error is that of y,
+ * ≤ 2^−24 plus σ's 2 ULP (the term is below 2^−24 once z > 16.6, and then rounds to 0).
+ * max(z, 0) − z·t is formed in f64, where it is exact up to one rounding.
+ *
+ * The sum runs row by row, each row's values in a fixed order (two f64x2 accumulators for the
+ * body, the tail after), the row totals added in row order: its blocks come from the problem's
+ * shape, so a caller that splits the rows (threads) and adds their totals in row order gets the
+ * same bits.
  */
-export function f32_loss_bce_logits(logits: usize, target: usize, grad: usize, n: i32, gscale: f32): f64 {
+export function f32_loss_bce_sigmoid(logits: usize, probs: usize, target: usize, grad: usize, m: i32, n: i32,
+  gscale: f32): f64 {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelBceSigmoid(logits, probs, target, grad, m, n, gscale)) return pooledRowSum(m);
+  }
+  const rowBytes = <usize>n << 2;
+  let sum: f64 = 0;
+  for (let r = 0; r < m; r++) {
+    const off = <usize>r * rowBytes;
+    sum += bceSigmoidRow(logits + off, probs + off, target + off, grad == 0 ? 0 : grad + off, n, gscale);
+  }
+  return sum;
+}
+
+/** One row of f32_loss_bce_sigmoid: its total, and its gradient if grad ≠ 0. */
+export function bceSigmoidRow(zr: usize, yr: usize, tr: usize, grad: usize, n: i32, gscale: f32): f64 {
   const one = f32x4.splat(1.0);
   const zero = f32x4.splat(0.0);
   const gs = f32x4.splat(gscale);
@@ -119,33 +144,29 @@ export function f32_loss_bce_logits(logits: usize, target: usize, grad: usize, n
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const z = v128.load(logits + o);
-    const t = v128.load(target + o);
-    const e = exp_f32x4(f32x4.neg(f32x4.abs(z)));
-    const sp = log1p_f32x4(e);
+    const z = v128.load(zr + o);
+    const y = v128.load(yr + o);
+    const t = v128.load(tr + o);
+    const s = v128.bitselect(f32x4.sub(one, y), y, f32x4.ge(z, zero));
+    const sp = f32x4.neg(log1p_f32x4(f32x4.neg(s)));
     const z0 = lo64(z);
     const z1 = hi64(z);
-    const l0 = f64x2.add(f64x2.sub(f64x2.max(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp));
-    const l1 = f64x2.add(f64x2.sub(f64x2.max(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp));
-    acc0 = f64x2.add(acc0, l0);
-    acc1 = f64x2.add(acc1, l1);
-    if (grad != 0) {
-      const s = f32x4.div(v128.bitselect(one, e, f32x4.ge(z, zero)), f32x4.add(e, one));
-      v128.store(grad + o, f32x4.mul(f32x4.sub(s, t), gs));
-    }
+    // pmax (one maxpd; max is several instructions in V8): it differs from max only for z = −0,
+    // where −0 − (−0·t) + sp and +0 − (−0·t) + sp are the same number
+    acc0 = f64x2.add(acc0, f64x2.add(f64x2.sub(f64x2.pmax(z0, zero64), f64x2.mul(z0, lo64(t))), lo64(sp)));
+    acc1 = f64x2.add(acc1, f64x2.add(f64x2.sub(f64x2.pmax(z1, zero64), f64x2.mul(z1, hi64(t))), hi64(sp)));
+    if (grad != 0) v128.store(grad + o, f32x4.mul(f32x4.sub(y, t), gs));
   }
   let tail: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const z = load<f32>(logits + o);
-    const t = load<f32>(target + o);
-    const e = exp_f32(-abs<f32>(z));
+    const z = load<f32>(zr + o);
+    const y = load<f32>(yr + o);
+    const t = load<f32>(tr + o);
+    const s = select<f32>(<f32>1.0 - y, y, z >= 0);
     const z64 = <f64>z;
-    tail += (max<f64>(z64, 0) - z64 * <f64>t) + <f64>log1p_f32(e);
-    if (grad != 0) {
-      const s = select<f32>(1.0, e, z >= 0) / (e + 1.0);
-      store<f32>(grad + o, (s - t) * gscale);
-    }
+    tail += (max<f64>(z64, 0) - z64 * <f64>t) + <f64>(-log1p_f32(-s));
+    if (grad != 0) store<f32>(grad + o, (y - t) * gscale);
   }
   return total(acc0, acc1, tail);
 }

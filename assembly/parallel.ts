@@ -13,13 +13,15 @@
 // Same bits for any thread count: a job is split into tasks by sizes that depend only on the
 // problem, and each task writes its own part of the output with the serial code: a block of C
 // (by gemm.ts's contract an element's bits do not depend on the block it lands in), a band of
-// rows of an activation, a range of an elementwise optimizer update. No floating-point sum is
-// ever split across tasks (the only sum the tasks share is an integer count). So 1, 2 or 3
+// rows of an activation, a range of an elementwise optimizer update, rows of a loss (each row's
+// total kept apart and added in row order by the caller, as the serial loop adds them). No
+// floating-point sum is split differently from the serial code. So 1, 2 or 3
 // threads, and the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
 // per instance, so `pool` and the GEMM scratch pointer are each thread's own.
 import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_NR } from './gemm';
 import { f32_bias_act } from './activations';
 import { f32_adadelta, f32_adagrad, f32_adam, f32_rmsprop, f32_sgd } from './optimizers';
+import { bceSigmoidRow } from './losses';
 
 // Control block slots (byte offsets), by cache line: what idle workers spin on (written once
 // per job), what the tasks update (claims and counts), and the job itself (read-only while open).
@@ -36,7 +38,9 @@ const WORKER_TASKS: usize = 84; // tasks run by workers since start (a statistic
 const J_KIND: usize = 128;
 const J_TASKS: usize = 132;
 const J_ARGS: usize = 136; // 16 slots of 8 bytes
-const POOL_BLOCK_BYTES: i32 = 136 + 16 * 8;
+const PARTIALS: usize = 264; // per-row f64 totals of a split loss, summed in row order by the caller
+const MAX_PARTIALS: i32 = 1024;
+const POOL_BLOCK_BYTES: i32 = 264 + MAX_PARTIALS * 8;
 
 // Kinds of job.
 // A GEMM and its grid of RH-row × CW-column blocks, NCOL blocks per row band. Arguments:
@@ -51,6 +55,9 @@ const JOB_ADAM: i32 = 3;
 const JOB_RMSPROP: i32 = 4;
 const JOB_ADAGRAD: i32 = 5;
 const JOB_ADADELTA: i32 = 6;
+// f32_loss_bce_sigmoid on bands of ROWS rows, each row's total to PARTIALS. Arguments: logits,
+// probs, target, grad, m, n, gscale, rows.
+const JOB_BCE_SIGMOID: i32 = 7;
 
 // @ts-ignore: decorator
 @inline function argI(p: usize, i: i32): i32 {
@@ -270,6 +277,27 @@ export function parallelAdadelta(n: i32, pp: usize, g: usize, sq: usize, accDelt
   return dispatch(p, JOB_ADADELTA, (n + CHUNK - 1) / CHUNK);
 }
 
+/**
+ * f32_loss_bce_sigmoid on the pool, by bands of rows (at most MAX_PARTIALS rows): each row's total
+ * goes to PARTIALS, and pooledRowSum adds them in row order, as the serial loop does.
+ */
+export function parallelBceSigmoid(logits: usize, probs: usize, target: usize, grad: usize, m: i32, n: i32, gscale: f32): bool {
+  const p = pool;
+  if (p == 0 || n <= 0 || m > MAX_PARTIALS || <i64>m * <i64>n < <i64>(2 * CHUNK)) return false;
+  const rows = max(1, CHUNK / n);
+  setI(p, 0, <i32>logits); setI(p, 1, <i32>probs); setI(p, 2, <i32>target); setI(p, 3, <i32>grad);
+  setI(p, 4, m); setI(p, 5, n); setF(p, 6, gscale); setI(p, 7, rows);
+  dispatch(p, JOB_BCE_SIGMOID, (m + rows - 1) / rows);
+  return true;
+}
+
+/** Σ of the first m row totals of the last split loss, in row order. */
+export function pooledRowSum(m: i32): f64 {
+  let sum: f64 = 0;
+  for (let r = 0; r < m; r++) sum += load<f64>(pool + PARTIALS + (<usize>r << 3));
+  return sum;
+}
+
 // Runs a job written into p's argument slots on every thread of the pool, this one included, and
 // returns the sum of the tasks' results. Traps if a worker failed during it.
 function dispatch(p: usize, kind: i32, tasks: i32): i32 {
@@ -306,7 +334,7 @@ function runTasks(p: usize): i32 {
   while (true) {
     const t = atomic.add<i32>(p + CLAIM, 1);
     if (t >= tasks) break;
-    const r = kind == JOB_GEMM ? gemmTask(p, t) : kind == JOB_BIAS_ACT ? biasActTask(p, t) : updateTask(p, kind, t);
+    const r = kind == JOB_GEMM ? gemmTask(p, t) : kind == JOB_BIAS_ACT ? biasActTask(p, t) : kind == JOB_BCE_SIGMOID ? bceTask(p, t) : updateTask(p, kind, t);
     if (r != 0) atomic.add<i32>(p + J_RESULT, r);
     atomic.add<i32>(p + DONE, 1);
     ran++;
@@ -331,6 +359,19 @@ function biasActTask(p: usize, t: i32): i32 {
   const i0 = t * rows;
   const o = <usize>i0 * <usize>n << 2;
   f32_bias_act(argI(p, 0), <f32>argF(p, 1), <usize>argI(p, 2) + o, <usize>argI(p, 3), <usize>argI(p, 4) + o, min(rows, m - i0), n);
+  return 0;
+}
+
+function bceTask(p: usize, t: i32): i32 {
+  const m = argI(p, 4), n = argI(p, 5), rows = argI(p, 7);
+  const grad = <usize>argI(p, 3);
+  const gscale = <f32>argF(p, 6);
+  const end = min(m, (t + 1) * rows);
+  for (let r = t * rows; r < end; r++) {
+    const off = <usize>r * <usize>n << 2;
+    const total = bceSigmoidRow(<usize>argI(p, 0) + off, <usize>argI(p, 1) + off, <usize>argI(p, 2) + off, grad == 0 ? 0 : grad + off, n, gscale);
+    store<f64>(p + PARTIALS + (<usize>r << 3), total);
+  }
   return 0;
 }
 

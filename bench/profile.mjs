@@ -1,7 +1,7 @@
 // Where latent-wasm's time goes: the card's training step (batch 64, 256) and batch-1 inference,
 // broken down by WebAssembly export (and GEMM shape), with the JS remainder; allocations per step;
 // the memory bandwidth the kernels have; and the phases of a cold start.
-//   node bench/profile.mjs [--simd relaxed] [--json FILE]
+//   node bench/profile.mjs [--simd relaxed] [--threads N] [--json FILE]
 // Method: every kernel of the table is wrapped in a timer (traceKernels, latent-wasm/internal) (two performance.now() calls, ~0.1 µs,
 // included in the kernel figures); the uninstrumented step time is measured separately and the
 // difference between it and the kernel sum is the JS side (wrappers, checks, staging, loops).
@@ -64,7 +64,8 @@ const simd = argOf('simd') ?? 'strict';
 const startedAt = new Date().toISOString();
 const load0 = loadavg().map((l) => +l.toFixed(2));
 const { init, Autoencoder } = await import('../dist/index.js');
-await init({ simd });
+const threads = Number(argOf('threads') ?? 1);
+await init({ simd, threads });
 const { A, K, internal } = await internals();
 const x = mnistBatch(256);
 const out = { simd, node: process.version };

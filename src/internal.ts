@@ -2,7 +2,8 @@
 // (bench/), so that they reach the core the way the library does, through Kernels, and never
 // through a model's protected fields. Not part of the public API: no compatibility promise.
 import { arena } from './runtime/context.js';
-import { KERNELS, type CoreExports, type KernelName } from './runtime/abi.js';
+import type { KernelName } from './runtime/abi.js';
+import type { AnyKernel } from './runtime/memory.js';
 import { Kernels } from './runtime/kernels.js';
 
 export { arena, liveTensors } from './runtime/context.js';
@@ -25,8 +26,6 @@ export function poolWorkerTasks(): number {
   return arena().pool?.workerTasks() ?? 0;
 }
 
-type AnyKernel = (...args: number[]) => number | void;
-
 /**
  * Routes every kernel call of the shared arena (every model's, and `kernels()`') through
  * `wrap(name, kernel)`, which returns the function to call instead, until the returned function
@@ -34,14 +33,5 @@ type AnyKernel = (...args: number[]) => number | void;
  * table are wrapped; the memory is the module's own.
  */
 export function traceKernels(wrap: (name: KernelName, kernel: AnyKernel) => AnyKernel): () => void {
-  const a = arena();
-  const raw = a.ex;
-  const traced: Record<string, unknown> = { memory: raw.memory };
-  for (const name of Object.keys(KERNELS) as KernelName[]) traced[name] = wrap(name, raw[name] as AnyKernel);
-  // Arena.ex is readonly to the library's own code; the tracer is the one place that swaps it
-  const swap = a as unknown as { ex: CoreExports };
-  swap.ex = traced as unknown as CoreExports;
-  return () => {
-    swap.ex = raw;
-  };
+  return arena().wrapKernels(wrap);
 }

@@ -128,6 +128,17 @@ describe('latent-wasm CLI', () => {
     model.dispose();
   });
 
+  test('train --threads 2 writes the same file, byte for byte, as one thread', async () => {
+    const flags = ['--hidden', '128', '--latent', '16', '--epochs', '2', '--batch-size', '64'];
+    const one = await cli('train', 'digits-idx3-ubyte.gz', '-o', 't1.safetensors', ...flags);
+    const two = await cli('train', 'digits-idx3-ubyte.gz', '-o', 't2.safetensors', ...flags, '--threads', '2');
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stderr).toMatch(/^threads: 2$/m);
+    expect(readFileSync(join(dir, 't2.safetensors')).equals(readFileSync(join(dir, 't1.safetensors')))).toBe(true);
+    expectOneLine(await cli('train', 'digits-idx3-ubyte.gz', '-o', 't3.safetensors', '--threads', 'two'), 2, /--threads must be an integer in \[1, 64\]/);
+  });
+
   test('inspect prints metadata, the summary with the real parameter count, and the config', async () => {
     const r = await cli('inspect', 'ae.safetensors');
     expect(r.code, r.stderr).toBe(0);

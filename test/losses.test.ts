@@ -1,13 +1,14 @@
 // Loss kernels (assembly/losses.ts) against plain float64 references: summed values, gradients,
-// per-row MSE, SIMD body vs scalar tail bits, finite differences (STYLE point 4) and BCE from
-// logits at ±300…±400 and where exp(−|z|) is tiny.
+// per-row MSE, SIMD body vs scalar tail bits, finite differences (STYLE point 4) and BCE of a
+// sigmoid output (from the logits and the core's own σ of them, as the forward pass gives them)
+// at ±300…±400 and where exp(−|z|) is tiny.
 import { describe, expect, test } from 'vitest';
 import { BUILDS, scratchCore, type Scratch } from './helpers/core.js';
 import { expectAllClose, randomArray } from './helpers/reference.js';
 import { centralDiff32, centralDiff64, worstRatio } from './helpers/gradcheck.js';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 64, 1000, 1003];
-type LossName = 'f32_loss_mse' | 'f32_loss_l1' | 'f32_loss_bce_logits';
+type LossName = 'f32_loss_mse' | 'f32_loss_l1' | 'f32_loss_bce_sigmoid';
 
 interface Loss {
   kernel: LossName;
@@ -37,21 +38,32 @@ const LOSSES: Loss[] = [
     },
   },
   {
-    kernel: 'f32_loss_bce_logits',
+    kernel: 'f32_loss_bce_sigmoid',
     f: (z, t) => Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z))),
     df: (z, t) => sigmoid64(z) - t,
     data: (n, seed) => [randomArray(n, seed, -12, 12), randomArray(n, seed + 1, 0, 1)],
   },
 ];
 
-/** Runs a loss kernel; returns the sum and the gradient (gscale as given). */
-function run(s: Scratch, kernel: LossName, p: Float32Array, t: Float32Array, gscale: number): [number, Float32Array] {
+const ACT_SIGMOID = 4;
+
+/** Runs a loss kernel on `rows` rows (BCE: y = the core's σ(p) first, as a forward pass gives
+ *  it); returns the sum and the gradient (gscale as given), or only the sum with noGrad. */
+function run(s: Scratch, kernel: LossName, p: Float32Array, t: Float32Array, gscale: number, rows = 1, noGrad = false): [number, Float32Array] {
   s.reset();
+  const n = p.length;
   const pp = s.put(p);
   const pt = s.put(t);
-  const pg = s.alloc(p.length);
-  const v = s.ex[kernel](pp, pt, pg, p.length, gscale);
-  return [v, s.read(pg, p.length)];
+  const pg = noGrad ? 0 : s.alloc(n);
+  let v: number;
+  if (kernel === 'f32_loss_bce_sigmoid') {
+    const py = s.alloc(n);
+    s.ex.f32_act_forward(ACT_SIGMOID, 0, pp, py, n);
+    v = s.ex.f32_loss_bce_sigmoid(pp, py, pt, pg, rows, n / rows, gscale);
+  } else {
+    v = s.ex[kernel](pp, pt, pg, n, gscale);
+  }
+  return [v, noGrad ? new Float32Array(0) : s.read(pg, n)];
 }
 function sum64(p: ArrayLike<number>, t: ArrayLike<number>, f: (p: number, t: number) => number): number {
   let acc = 0;
@@ -70,8 +82,8 @@ for (const build of BUILDS) {
           const gscale = 1 / n;
           const [v, g] = run(s, L.kernel, p, t, gscale);
           const ref = sum64(p, t, L.f);
-          // MSE and L1 are exact per element in f64; BCE's log1p term is f32 (≤ 2 ULP of ≤ ln 2).
-          const tol = L.kernel === 'f32_loss_bce_logits' ? 2e-7 * n : 1e-12 * Math.max(1, ref);
+          // MSE and L1 are exact per element in f64; BCE's log1p term is f32, from σ (≤ 2 ULP), of ≤ ln 2.
+          const tol = L.kernel === 'f32_loss_bce_sigmoid' ? 2e-7 * n : 1e-12 * Math.max(1, ref);
           expect(Math.abs(v - ref), `${build} ${L.kernel} n=${n}: value ${v} vs ${ref}`).toBeLessThanOrEqual(tol);
           expectAllClose(g, Float64Array.from(p, (pi, i) => gscale * L.df(pi, t[i])), {
             atol: 1e-7 * gscale,
@@ -79,8 +91,7 @@ for (const build of BUILDS) {
             what: `${build} ${L.kernel} gradient n=${n}`,
           });
           // grad = 0: value only, and nothing written (the same value).
-          s.reset();
-          const v0 = s.ex[L.kernel](s.put(p), s.put(t), 0, n, gscale);
+          const [v0] = run(s, L.kernel, p, t, gscale, 1, true);
           expect(v0, `${build} ${L.kernel} n=${n}: value without grad`).toBe(v);
         }
       }
@@ -137,30 +148,46 @@ for (const build of BUILDS) {
       }
     });
 
-    test('BCE from logits: float32 differencing with eps = 1e-5 is too coarse', async () => {
+    test('BCE: the sum runs row by row, the rows added in order (blocks from the shape)', async () => {
+      const s = await scratchCore(build);
+      for (const [m, n] of [[1, 5], [3, 4], [4, 7], [5, 17], [8, 784]] as const) {
+        const z = randomArray(m * n, m + 7 * n, -12, 12);
+        const t = randomArray(m * n, m + 9 * n, 0, 1);
+        const [v, g] = run(s, 'f32_loss_bce_sigmoid', z, t, 0.5, m);
+        let byRow = 0;
+        for (let r = 0; r < m; r++) byRow += run(s, 'f32_loss_bce_sigmoid', z.subarray(r * n, (r + 1) * n), t.subarray(r * n, (r + 1) * n), 0.5)[0];
+        expect(v, `${build} ${m}×${n}`).toBe(byRow);
+        expect(bits(g), `${build} ${m}×${n}: gradient`).toEqual(bits(run(s, 'f32_loss_bce_sigmoid', z, t, 0.5)[1]));
+      }
+    });
+
+    test('BCE: float32 differencing with eps = 1e-5 is too coarse', async () => {
       // The per-element log1p term is rounded to f32 (≈6e-8 relative); over a step of 2e-5 that is
       // ~3e-3, above the 1e-3 tolerance that eps = 1e-3 meets.
       const s = await scratchCore(build);
       const z = randomArray(64, 8, -4, 4);
       const t = randomArray(64, 9, 0, 1);
-      const [, g] = run(s, 'f32_loss_bce_logits', z, t, 1);
-      const loss = (x: Float32Array) => Float64Array.from(x, (_xi, i) => run(s, 'f32_loss_bce_logits', x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]);
+      const [, g] = run(s, 'f32_loss_bce_sigmoid', z, t, 1);
+      const loss = (x: Float32Array) => Float64Array.from(x, (_xi, i) => run(s, 'f32_loss_bce_sigmoid', x.subarray(i, i + 1), t.subarray(i, i + 1), 1)[0]);
       expect(worstRatio(g, centralDiff32(loss, z, 1e-3), 1e-3, 1e-3)).toBeLessThanOrEqual(1);
       expect(worstRatio(g, centralDiff32(loss, z, 1e-5), 1e-3, 1e-3)).toBeGreaterThan(1);
     });
 
-    test('BCE from logits: finite and exact at ±300/±400; accurate where exp(−|z|) is tiny', async () => {
+    test('BCE: finite and exact at ±300/±400; accurate where exp(−|z|) is tiny', async () => {
       const s = await scratchCore(build);
       const z = new Float32Array([400, -400, 300, -300, 400, -400, 300, -300, 400, -400, 30, 50, 80, -30, -50, -80]);
       const t = new Float32Array([1, 0, 1, 0, 0, 1, 0.3, 0.7, 0.5, 0.5, 1, 1, 1, 0, 0, 0]);
       for (let i = 0; i < z.length; i++) {
-        const [v, g] = run(s, 'f32_loss_bce_logits', z.subarray(i, i + 1), t.subarray(i, i + 1), 1);
+        const [v, g] = run(s, 'f32_loss_bce_sigmoid', z.subarray(i, i + 1), t.subarray(i, i + 1), 1);
         const ref = Math.max(z[i], 0) - z[i] * t[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
         const what = `${build} BCE(z=${z[i]}, t=${t[i]})`;
         expect(Number.isFinite(v) && Number.isFinite(g[0]), `${what}: ${v}, grad ${g[0]}`).toBe(true);
-        // Relative 1e-6 even where the loss is e^−80 ≈ 1.8e−35 (log1p keeps the tiny term); below
-        // f32's smallest subnormal (e^−300 …) the f32 term is 0.
-        expect(Math.abs(v - ref), `${what}: ${v} vs ${ref}`).toBeLessThanOrEqual(1e-6 * Math.abs(ref) + 2 ** -149);
+        // z < 0: relative 1e-6 even where the loss is e^−80 ≈ 1.8e−35 (log1p keeps σ(z), which is
+        // that tiny term; below f32's smallest subnormal, e^−300 …, it is 0). z ≥ 0: the term is
+        // −log σ(z) with σ(z) ≥ ½ rounded to f32, so its error is absolute: ≤ 2^−24 (it rounds
+        // to 0 once σ(z) rounds to 1, z > 16.6).
+        const bound = z[i] < 0 ? 1e-6 * Math.abs(ref) + 2 ** -149 : 1e-6 * Math.abs(ref) + 2 ** -24;
+        expect(Math.abs(v - ref), `${what}: ${v} vs ${ref}`).toBeLessThanOrEqual(bound);
         expect(g[0], `${what}: grad`).toBe(Math.fround(Math.fround(sigmoid64(z[i])) - t[i]));
       }
     });

@@ -22,6 +22,8 @@ interface TrainRun {
   conv: Trained;
   /** A fit aborted from a batch callback: its rejection and the weights it left. */
   abort: { reason: string; weights: string };
+  /** A model disposed from a batch callback during fit: the error fit rejects with. */
+  disposed: string;
   live: number;
   workerTasks: number;
 }
@@ -60,6 +62,7 @@ describe('threads in Node', () => {
     for (const m of [serial.dense, serial.vae, serial.conv]) expect(m.loss[1]).toBeLessThan(m.loss[0]);
     for (const r of runs) {
       expect(r.abort.reason).toBe('stop');
+      expect(r.disposed).toBe('DisposedError');
       expect(r.live).toBe(0);
     }
   });

@@ -104,6 +104,29 @@ describe('the threaded core', () => {
     }
   });
 
+  test.each([
+    [256, 784, true],
+    [64, 1000, false],
+    [1500, 40, true], // more rows than the pool keeps totals for: the calling thread alone
+  ])('BCE from the sigmoid output over %i×%i (grad %s), split by rows: the serial build\'s loss and gradient bits', async (m, n, withGrad) => {
+    const serial = new Scratch((await createCore()).exports);
+    const z = values(m * n, 3 * m + n).map((v) => v * 8);
+    const y = z.map((v) => 1 / (1 + Math.exp(-v))); // any probabilities consistent with z's sign
+    const t = values(m * n, 11).map((v) => (v + 1) / 2);
+    const [pz, py, pt, pg] = [serial.put(z), serial.put(y), serial.put(t), serial.alloc(m * n)];
+    const want = serial.ex.f32_loss_bce_sigmoid(pz, py, pt, withGrad ? pg : 0, m, n, 0.5);
+    const A = arena();
+    const ts = [A.alloc(m * n), A.alloc(m * n), A.alloc(m * n), A.alloc(m * n)];
+    try {
+      [z, y, t].forEach((v, i) => A.write(ts[i], v));
+      const got = A.ex.f32_loss_bce_sigmoid(ts[0].offset, ts[1].offset, ts[2].offset, withGrad ? ts[3].offset : 0, m, n, 0.5);
+      expect(Object.is(got, want) && got > 0).toBe(true);
+      expect(new Uint32Array(A.read(ts[3]).buffer)).toEqual(new Uint32Array(serial.f32(pg, m * n).slice().buffer));
+    } finally {
+      for (const x of ts) A.release(x);
+    }
+  });
+
   test('small products stay on the calling thread', () => {
     const A = arena();
     const [ta, tb, tc] = [A.alloc(784), A.alloc(784 * 256), A.alloc(256)];

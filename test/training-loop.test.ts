@@ -2,7 +2,7 @@
 // learning-rate schedules, gradient clipping by value and by global norm, weight decay,
 // stopTraining from callbacks, abort, dropout in the layers description, metrics in the logs.
 import { describe, expect, test } from 'vitest';
-import { Autoencoder, InputError, SparseAutoencoder, VAE, init, liveTensors, type AutoencoderConfig } from '../src/index.js';
+import { Autoencoder, DisposedError, InputError, SparseAutoencoder, VAE, init, liveTensors, type AutoencoderConfig } from '../src/index.js';
 import { arena } from '../src/runtime/context.js';
 import { cosPi, scheduledRate } from '../src/train/fit.js';
 import { randomArray } from './helpers/reference.js';
@@ -175,6 +175,17 @@ describe('stopTraining, abort and callbacks', () => {
     expect(sameWeights(ae.getWeights(), last!)).toBe(true);
     expect(ae.optimizer.step).toBe(14);
     ae.dispose();
+    expect(liveTensors()).toBe(start);
+  });
+
+  test('dispose from a batch callback during fit: fit rejects with DisposedError, nothing leaks', async () => {
+    const start = liveTensors();
+    const ae = new Autoencoder(config);
+    const p = ae.fit(data(64), { epochs: 5, batchSize: 8, onBatchEnd: (b) => {
+      if (b.batch === 2) ae.dispose();
+    } });
+    await expect(p).rejects.toThrow(DisposedError);
+    await expect(p).rejects.toThrow(/this Autoencoder was disposed/);
     expect(liveTensors()).toBe(start);
   });
 

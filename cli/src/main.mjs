@@ -2,7 +2,7 @@
 // Every command takes --help. Errors print one line on stderr and exit non-zero (2: usage,
 // 1: bad input, 130: Ctrl-C); LATENT_WASM_DEBUG=1 adds the stack.
 import { basename } from 'node:path';
-import { Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, VERSION, init, readSafetensors } from 'latent-wasm';
+import { Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, VAE, VERSION, init, readSafetensors, runtimeInfo } from 'latent-wasm';
 import { pairRows, readFileBytes, saveFile } from 'latent-wasm/node';
 import { choice, intList, num, parse } from './args.mjs';
 import { readData } from './data.mjs';
@@ -25,7 +25,7 @@ const COMMANDS = {
     options: {
       ...OUT, ...COLUMNS, model: str, hidden: str, latent: str, epochs: str, 'batch-size': str, lr: str, normalize: str,
       seed: str, 'validation-split': str, activation: str, 'output-activation': str, loss: str, noise: str, sparsity: str,
-      beta: str, filters: str, shape: str,
+      beta: str, filters: str, shape: str, threads: str,
     },
     help: `latent-wasm train <data> -o model.safetensors [flags]
 
@@ -45,6 +45,7 @@ float64 or uint8; .json array of rows; bytes are scaled to [0, 1]) and saves it 
   --beta 1                         vae: weight of the KL term
   --filters 16,32  --shape C,H,W   conv: channels per conv layer; the image shape
   --columns a,b,c                  CSV: the columns to use (default all)
+  --threads 1|N|auto               threads for large products (default 1); the same model bits
 
 A progress bar with loss and ETA on a terminal, one line per epoch otherwise. Ctrl-C stops
 after the current batch and writes nothing.`,
@@ -168,10 +169,10 @@ async function train({ values, positionals: [dataPath] }) {
   if (kind === 'sparse') config.sparsity = { l1: num(values, 'sparsity', 1e-4, { min: 0 }) };
   if (kind === 'vae') config.beta = num(values, 'beta', 1, { min: 0 });
 
-  await init();
   const model = new MODELS[kind](config);
   process.stderr.write(`${model.constructor.name} on ${data.rows} rows × ${data.width} from ${basename(dataPath)}: ` +
     `${config.outputActivation} output, ${config.loss} loss, ${epochs} epochs, batch ${batchSize}\n`);
+  if (values.threads !== undefined) process.stderr.write(`threads: ${runtimeInfo().threads}\n`);
   const controller = new AbortController();
   let at = { epoch: 1, batch: 0 };
   const onSigint = () => controller.abort(new Interrupted(`interrupted (Ctrl-C) in epoch ${at.epoch}, after batch ${at.batch + 1}; nothing written`));
@@ -326,7 +327,9 @@ export async function main(argv) {
       console.log(command.help);
       return 0;
     }
-    await init();
+    // --threads (train): 'auto' or a count; the results are the same bits for any count
+    const { threads } = args.values;
+    await init(threads === undefined ? {} : { threads: threads === 'auto' ? 'auto' : num(args.values, 'threads', 1, { integer: true, min: 1, max: 64 }) });
     await command.run(args);
     return 0;
   } catch (e) {

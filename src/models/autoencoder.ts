@@ -173,7 +173,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 're
     const pen = this.penalty(z, rows, null);
     this.lastMetrics.reconstruction = rec;
     this.lastMetrics.penalty = pen;
-    this.lastMetrics.mse = this.lossKind === 'mse' ? rec : this.k.loss('mse', this.decoder.last.output, x, null, n, 0) / n;
+    this.lastMetrics.mse = this.lossKind === 'mse' ? rec : this.k.loss('mse', this.decoder.last, x, null, rows, this.inputSize, 0) / n;
     return rec + pen;
   }
 
@@ -203,10 +203,7 @@ export class Autoencoder extends ModelBase<ResolvedAutoencoderConfig, never, 're
 
   /** The loss summed over the batch (and its gradient, scaled for the mean, when grad is given). */
   private lossOf(target: Tensor, rows: number, grad: Tensor | null): number {
-    const n = rows * this.inputSize;
-    const last = this.decoder.last;
-    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
-    return this.k.loss(this.lossKind, pred, target, grad, n, 1 / n);
+    return this.k.loss(this.lossKind, this.decoder.last, target, grad, rows, this.inputSize, 1 / (rows * this.inputSize));
   }
 
   /** The corrupted copy of a batch, drawn from the model's generator in the core. */

@@ -369,6 +369,7 @@ implements Trainable {
 
   /** Copies rows of data into the staging buffer, normalized unless `inputs` is false (codes). */
   stage(data: Rows, order: Int32Array | null, start: number, rows: number, inputs = true): Tensor {
+    this.alive(); // a batch callback may have disposed the model during fit
     const xb = this.staging.stage(data, order, start, rows);
     if (inputs) this.prepareBatch(xb, rows);
     return xb;

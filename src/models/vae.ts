@@ -224,10 +224,10 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
     const D = this.inputSize;
     const L = this.latentSize;
     const last = this.decoder.last;
-    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      const rec = this.k.loss(this.lossKind, this.arena.view(pred, r * D, [D]), this.arena.view(x, r * D, [D]), null, D, 0);
+      const row = (t: Tensor) => this.arena.view(t, r * D, [D]);
+      const rec = this.k.loss(this.lossKind, { output: row(last.output), preActivation: row(last.preActivation) }, row(x), null, 1, D, 0);
       out[r] = rec + this.k.klNormal(this.arena.view(this.muHead.output, r * L, [L]), this.arena.view(this.logVarHead.output, r * L, [L]), null, null, L, 0);
     }
     this.arena.write(this.perRow!, out);
@@ -310,9 +310,7 @@ export class VAE extends ModelBase<ResolvedVAEConfig, 'negElbo' | 'reconstructio
 
   /** The reconstruction term summed over the batch; with grad, its gradient divided by rows. */
   private recLoss(target: Tensor, rows: number, grad: Tensor | null): number {
-    const last = this.decoder.last;
-    const pred = this.lossKind === 'bceLogits' ? last.preActivation : last.output;
-    return this.k.loss(this.lossKind, pred, target, grad, rows * this.inputSize, 1 / rows);
+    return this.k.loss(this.lossKind, this.decoder.last, target, grad, rows, this.inputSize, 1 / rows);
   }
 
   private record(rec: number, kl: number, beta: number): number {

@@ -79,8 +79,9 @@ export const KERNELS = {
   f32_loss_mse: fn(LOSS, 'f64'),
   /** Σ |p − t|; grad = gscale·sign(p − t). */
   f32_loss_l1: fn(LOSS, 'f64'),
-  /** Binary cross-entropy from logits: Σ max(z, 0) − z·t + log1p(exp(−|z|)); grad = gscale·(σ(z) − t). */
-  f32_loss_bce_logits: fn(['logits', 'target', 'grad', 'n', 'gscale'], 'f64'),
+  /** Binary cross-entropy of a sigmoid output from its logits z and outputs y = σ(z), [m×n]:
+   *  Σ max(z, 0) − z·t + log1p(exp(−|z|)) (summed row by row); grad = gscale·(y − t). */
+  f32_loss_bce_sigmoid: fn(['logits', 'probs', 'target', 'grad', 'm', 'n', 'gscale'], 'f64'),
   /** out[i] = mean_j (p[i, j] − t[i, j])² for [m×n] p and t: the per-row reconstruction error. */
   f32_row_mse: fn(['pred', 'target', 'out', 'm', 'n']),
   /** Σ KL(N(μ, σ²) ‖ N(0, 1)) = Σ −½(1 + lv − μ² − e^lv); if gmu ≠ 0: gmu = gscale·μ, glogvar = gscale·½(e^lv − 1). */

@@ -29,6 +29,11 @@ export interface ConvGeometry {
   ow: number;
 }
 export type LossKind = 'mse' | 'l1' | 'bceLogits';
+/** What a loss reads of the output layer: its output and, for 'bceLogits', its logits too. */
+export interface LossInput {
+  readonly output: Tensor;
+  readonly preActivation: Tensor;
+}
 
 /** A seeded generator: its state block (8 slots: key, counter) lives in linear memory (rng.ts). */
 export interface Generator {
@@ -52,12 +57,7 @@ export class Kernels {
     fits(c, m * n, 'gemm C');
     const ex = this.arena.ex;
     const f = variant === 'nn' ? ex.f32_gemm_nn : variant === 'nt' ? ex.f32_gemm_nt : ex.f32_gemm_tn;
-    try {
-      f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
-    } catch (e) {
-      // the threaded core splits large products across workers (assembly/parallel.ts)
-      throw this.arena.pool?.failed() ?? e;
-    }
+    f(m, n, k, a.offset, b.offset, c.offset, accumulate ? 1 : 0);
   }
 
   /** Floats taken by the panels of an [n×k] B (packNtPanels). */
@@ -110,14 +110,23 @@ export class Kernels {
     this.arena.ex.f32_col_sum(x.offset, out.offset, m, n, accumulate ? 1 : 0);
   }
 
-  /** The loss summed over n values; with grad, also grad = gscale·∂loss/∂pred. */
-  loss(kind: LossKind, pred: Tensor, target: Tensor, grad: Tensor | null, n: number, gscale: number): number {
-    fits(pred, n, 'loss pred');
+  /**
+   * The loss of rows × cols outputs, summed; with grad, also grad = gscale·∂loss/∂output, or
+   * ∂loss/∂logits for 'bceLogits' (BCE of a sigmoid output, from the logits and the sigmoid the
+   * forward pass computed: grad = gscale·(σ − t)).
+   */
+  loss(kind: LossKind, out: LossInput, target: Tensor, grad: Tensor | null, rows: number, cols: number, gscale: number): number {
+    const n = rows * cols;
+    fits(out.output, n, 'loss output');
     fits(target, n, 'loss target');
     if (grad) fits(grad, n, 'loss grad');
     const ex = this.arena.ex;
-    const f = kind === 'mse' ? ex.f32_loss_mse : kind === 'l1' ? ex.f32_loss_l1 : ex.f32_loss_bce_logits;
-    return f(pred.offset, target.offset, grad ? grad.offset : 0, n, gscale);
+    const g = grad ? grad.offset : 0;
+    if (kind === 'bceLogits') {
+      fits(out.preActivation, n, 'loss logits');
+      return ex.f32_loss_bce_sigmoid(out.preActivation.offset, out.output.offset, target.offset, g, rows, cols, gscale);
+    }
+    return (kind === 'mse' ? ex.f32_loss_mse : ex.f32_loss_l1)(out.output.offset, target.offset, g, n, gscale);
   }
 
   /** out[i] = mean_j (pred[i, j] − target[i, j])². */

@@ -1,6 +1,6 @@
 import { DisposedError, RuntimeError } from '../errors.js';
 import type { Core } from './load.js';
-import type { CoreExports } from './abi.js';
+import { KERNELS, type CoreExports, type KernelName } from './abi.js';
 import type { Pool } from './threads.js';
 
 /**
@@ -18,6 +18,9 @@ export interface Tensor {
   readonly shape: readonly number[];
 }
 
+/** A kernel as JS calls it. */
+export type AnyKernel = (...args: number[]) => number | void;
+
 const ALIGN = 64; // a cache line: keeps SIMD loads aligned and rows of packed panels apart
 const PAGE = 65536;
 
@@ -33,7 +36,11 @@ interface Block {
  * every typed array over it silently becomes empty.
  */
 export class Arena {
-  readonly ex: CoreExports;
+  /** The core's kernels, as every caller reaches them (see wrapKernels). */
+  get ex(): CoreExports {
+    return this.kernels;
+  }
+  private kernels: CoreExports;
   private readonly memory: WebAssembly.Memory;
   private free: Block[] = [];
   private top: number;
@@ -52,7 +59,7 @@ export class Arena {
   private readonly maxBytes: number;
 
   constructor(core: Core) {
-    this.ex = core.exports;
+    this.kernels = core.exports;
     this.memory = core.memory;
     this.top = align(core.exports.heap_base());
     this.maxBytes = core.shared?.maxBytes ?? Infinity;
@@ -211,6 +218,21 @@ export class Arena {
       throw new RuntimeError(`Arena.write: ${values.length} values at ${at} overflow a tensor of ${t.size}`);
     }
     this.f32(t).set(values, at);
+  }
+
+  /**
+   * Routes every kernel of the table through `wrap(name, kernel)` (the function to call instead)
+   * until the returned function is called: how the thread pool turns a worker's failure into
+   * its error, and how bench/profile.mjs times each kernel.
+   */
+  wrapKernels(wrap: (name: KernelName, kernel: AnyKernel) => AnyKernel): () => void {
+    const raw = this.kernels;
+    const wrapped: Record<string, unknown> = { memory: raw.memory };
+    for (const name of Object.keys(KERNELS) as KernelName[]) wrapped[name] = wrap(name, raw[name] as AnyKernel);
+    this.kernels = wrapped as unknown as CoreExports;
+    return () => {
+      this.kernels = raw;
+    };
   }
 
   /** Bytes of linear memory now (grows, never shrinks). */

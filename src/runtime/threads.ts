@@ -1,13 +1,13 @@
 // The worker pool of the threaded core. Each worker instantiates the threaded build on the one
 // shared memory and enters pool_work (assembly/parallel.ts), where it serves the main thread's
-// GEMMs until the pool stops; all coordination is atomics in linear memory, so a training step
-// makes no postMessage and no JS runs in the workers while they compute.
+// jobs (products, activations, optimizer updates) until the pool stops; all coordination is
+// atomics in linear memory, so a training step makes no postMessage and runs no JS in a worker.
 //
 // Workers come from an inline source (no file to locate, no bundler configuration): Node's
-// worker_threads (`eval`; also in Deno and Bun), elsewhere (browsers) a module Worker from a Blob
-// URL. worker_threads workers are unref'd: a script that trains and returns exits by itself. When workers cannot be
-// started (no Worker, a CSP that forbids blob: workers), the core runs on the calling thread: the
-// same bits, one thread, and runtimeInfo() says so.
+// worker_threads (`eval`; also in Deno and Bun), elsewhere (browsers) a module Worker from a
+// Blob URL. worker_threads workers are unref'd: a script that trains and returns exits by itself.
+// When workers cannot be started (no Worker, a CSP that forbids blob: workers), the core runs on
+// the calling thread: the same bits, one thread, and runtimeInfo() says so.
 import { RuntimeError } from '../errors.js';
 import type { PoolExports } from './abi.js';
 import type { Core } from './load.js';
@@ -55,10 +55,12 @@ if (typeof require === 'function') {
 }
 `;
 
+const START_TIMEOUT_MS = 15_000;
+
 // Kept in a variable so that bundlers leave Node's module alone (browsers never reach it).
 const NODE_WORKERS = 'node:worker_threads';
 
-type Spawn = (data: object, onMessage: (m: WorkerMessage) => void) => Promise<WorkerHandle>;
+type Spawn = (data: object, onMessage: (m: WorkerMessage) => void) => WorkerHandle;
 
 async function spawner(): Promise<Spawn | null> {
   // Node's worker_threads first (Node, Deno and Bun have it): its workers can be unref'd, so a
@@ -66,7 +68,7 @@ async function spawner(): Promise<Spawn | null> {
   try {
     const wt = (await import(/* @vite-ignore */ NODE_WORKERS)) as typeof import('node:worker_threads');
     if (typeof wt.Worker === 'function') {
-      return async (data, onMessage) => {
+      return (data, onMessage) => {
         const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data });
         // unref'd once ready: until then the pending start keeps the process alive
         w.on('message', (m: WorkerMessage) => {
@@ -83,7 +85,7 @@ async function spawner(): Promise<Spawn | null> {
   const WebWorker = (globalThis as { Worker?: new (url: string, o: object) => WebWorkerLike }).Worker;
   if (typeof WebWorker !== 'function' || typeof URL.createObjectURL !== 'function' || typeof Blob !== 'function') return null;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  return async (data, onMessage) => {
+  return (data, onMessage) => {
     const w = new WebWorker(url, { type: 'module' });
     w.onmessage = (e) => onMessage(e.data as WorkerMessage);
     w.onerror = (e) => onMessage({ error: String((e as { message?: string }).message ?? 'worker error') });
@@ -174,16 +176,37 @@ export async function startPool(core: Core, arena: Arena, threads: number): Prom
                 reject(new Error(m.error));
               }
             };
-            spawn(data, onMessage).then((w) => workers.push(w), reject);
+            workers.push(spawn(data, onMessage));
           }),
         );
       }
-      await Promise.all(ready);
+      // a worker that never answers (a runtime that accepts the Worker but cannot run it) must
+      // not hang init: after START_TIMEOUT_MS the core runs on one thread
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('workers did not start')), START_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([Promise.all(ready), late]);
+      } finally {
+        clearTimeout(timer);
+      }
       ex.pool_attach(block, mainScratch);
     } catch {
       // no workers here (a CSP, a runtime without them): one thread, said by runtimeInfo()
       pool.stop();
     }
+  }
+  if (pool.threads > 1) {
+    // any kernel may split its work (gemm, activations, optimizer updates: assembly/parallel.ts);
+    // a worker's failure surfaces as a trap of the call that dispatched it
+    arena.wrapKernels((_, kernel) => (...args) => {
+      try {
+        return kernel(...args);
+      } catch (e) {
+        throw pool.failed() ?? e;
+      }
+    });
   }
   return pool;
 }
