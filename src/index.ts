@@ -36,6 +36,7 @@ export {
   type QuantizeOptions,
   type QuantizedConfig,
   type QuantizedLayerConfig,
+  type QuantizedLayer,
   type ActivationQuantization,
 } from './models/quantized.js';
 export { toOnnx, type OnnxOptions } from './io/onnx.js';

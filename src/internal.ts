@@ -2,8 +2,7 @@
 // (bench/), so that they reach the core the way the library does, through Kernels, and never
 // through a model's protected fields. Not part of the public API: no compatibility promise.
 import { arena } from './runtime/context.js';
-import type { KernelName } from './runtime/abi.js';
-import type { AnyKernel } from './runtime/memory.js';
+import type { AnyKernel, KernelName } from './runtime/abi.js';
 import { Kernels } from './runtime/kernels.js';
 
 export { arena, liveTensors } from './runtime/context.js';

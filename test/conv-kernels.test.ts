@@ -210,9 +210,9 @@ describe.each(BUILDS)('conv kernels (%s build)', (simd) => {
     }
   });
 
-  test('swap_blocks swaps the outer axes of [d0, d1, inner]', async () => {
+  test('swap_blocks swaps the outer axes of [d0, d1, inner] (inner 1: the tiled transpose, at tile edges)', async () => {
     const s = await scratchCore(simd);
-    for (const [d0, d1, inner] of [[1, 1, 1], [3, 5, 7], [16, 4, 49], [2, 3, 1]]) {
+    for (const [d0, d1, inner] of [[1, 1, 1], [3, 5, 7], [16, 4, 49], [2, 3, 1], [4, 4, 1], [9, 14, 1], [13, 6, 1], [144, 37, 1]]) {
       s.reset();
       const n = d0 * d1 * inner;
       const v = randomArray(n, d0 * 100 + d1);

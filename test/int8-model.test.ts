@@ -3,22 +3,17 @@
 // scheme), its file (I8 + F32 scales, ≥ 3.5× smaller, loadModel bitwise), and bad input.
 import { describe, expect, test } from 'vitest';
 import {
-  Autoencoder, ConvAutoencoder, FormatError, InputError, QuantizedModel, ShapeError, VAE, DisposedError,
+  Autoencoder, FormatError, InputError, QuantizedModel, ShapeError, VAE, DisposedError,
   init, liveTensors, loadModel, readSafetensors, writeSafetensors, type TensorToWrite,
 } from '../src/index.js';
 import { quantizeWeights } from '../src/models/quantized.js';
-import { mnist } from './helpers/mnist.js';
+import { meanSq, mnist } from './helpers/mnist.js';
 import { refGemm, refQuantize } from './helpers/int8.js';
 import { randomArray } from './helpers/reference.js';
 
 await init();
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-const meanSq = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
-};
 
 const quantile50 = (s: Float32Array) => {
   const v = Float64Array.from(s).sort();
@@ -173,11 +168,20 @@ describe('every model class', () => {
     expect(liveTensors()).toBe(start);
   });
 
-  test('conv layers: an InputError naming the layer int8 does not cover', () => {
-    const conv = new ConvAutoencoder({ inputShape: [1, 8, 8], filters: [4], kernelSize: 3, stride: 2, latentSize: 4, seed: 0 });
-    expect(() => conv.quantize()).toThrow(InputError);
-    expect(() => conv.quantize()).toThrow(/conv2d/);
-    conv.dispose();
+  test('pooling and upsampling: an InputError naming the layer int8 does not cover (convolutions: int8-conv.test.ts)', () => {
+    const pooled = new Autoencoder({
+      inputShape: [1, 8, 8],
+      layers: {
+        encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 1 }, { type: 'maxPool2d', kernelSize: 2 }, { type: 'flatten' }, { type: 'dense', units: 4, activation: 'linear' }],
+        decoder: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'reshape', shape: [2, 4, 4] }, { type: 'upsample', scale: 2 }, { type: 'conv2d', filters: 1, kernelSize: 3, padding: 1 }],
+      },
+      seed: 0,
+    });
+    const start = liveTensors();
+    expect(() => pooled.quantize()).toThrow(InputError);
+    expect(() => pooled.quantize()).toThrow(/encoder layer 1 is 'maxPool2d', which int8 inference does not cover yet/);
+    expect(liveTensors()).toBe(start);
+    pooled.dispose();
   });
 });
 

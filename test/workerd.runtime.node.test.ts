@@ -4,7 +4,8 @@
 // a model file saved here in Node, and returns codes and reconstructions: bit-identical to Node's.
 // It also runs the cross-runtime training: same hashes as Node, Chromium, Deno and Bun; and a
 // calibrated, normalized detector saved in Node gives Node's scores and flags bit for bit; and
-// the saved model's int8 quantization (a third file) gives Node's codes and reconstructions.
+// the saved model's int8 quantization (a third file) and an int8 ConvAutoencoder (a fourth) give
+// Node's codes and reconstructions.
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as lib from '../src/index.js';
 import { bins, installRuntimes, toolsDir } from '../scripts/install-runtimes.mjs';
@@ -18,6 +19,7 @@ interface WorkerResult {
   infer: ReturnType<typeof inferRun>;
   detect: ReturnType<typeof detectRun>;
   int8: ReturnType<typeof inferRun>;
+  int8Conv: ReturnType<typeof inferRun>;
   bytesRefused: string | null;
 }
 
@@ -27,6 +29,7 @@ let nodeInfer: ReturnType<typeof inferRun>;
 let nodeDetect: ReturnType<typeof detectRun>;
 /** int8 (docs/int8.md): the trained model quantized here, and what Node infers with its file. */
 let nodeInt8: ReturnType<typeof inferRun>;
+let nodeInt8Conv: ReturnType<typeof inferRun>;
 
 beforeAll(async () => {
   const [app] = await Promise.all([packedApp(), installRuntimes()]);
@@ -39,7 +42,12 @@ beforeAll(async () => {
   const int8 = f32.quantize().save();
   f32.dispose();
   nodeInt8 = inferRun(lib, int8);
-  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector, int8);
+  // 16 values per row, as the probe rows: [1, 4, 4] images through conv2d and convTranspose2d
+  const conv = new lib.ConvAutoencoder({ inputShape: [1, 4, 4], filters: [4], latentSize: 4, seed: 3 });
+  const int8Conv = conv.quantize().save();
+  conv.dispose();
+  nodeInt8Conv = inferRun(lib, int8Conv);
+  bundle = await bundleWorker(app.dir, 'worker-dist', model!, detector, int8, int8Conv);
 }, 600_000);
 
 function checkWorker(got: WorkerResult, trained = true) {
@@ -57,6 +65,8 @@ function checkWorker(got: WorkerResult, trained = true) {
   expect(got.int8.codes).toHaveLength(32 * 4);
   expect(got.int8).toEqual(nodeInt8);
   expect(got.int8).not.toEqual(nodeInfer);
+  expect(got.int8Conv.reconstructions).toHaveLength(32 * 16);
+  expect(got.int8Conv).toEqual(nodeInt8Conv);
 }
 
 describe('workerd', () => {
@@ -84,6 +94,7 @@ describe('Miniflare', () => {
         { type: 'Data', path: bundle.model },
         { type: 'Data', path: bundle.detector },
         { type: 'Data', path: bundle.int8Model },
+        { type: 'Data', path: bundle.int8ConvModel },
       ],
       modulesRoot: bundle.dir,
       compatibilityDate: '2025-01-01',

@@ -14,6 +14,7 @@ import type { Pool2d } from '../nn/pool.js';
 import type { Upsample } from '../nn/upsample.js';
 import type { AnyModel } from './load-model.js';
 import { VAE } from '../models/vae.js';
+import { QuantizedModel, type QuantizedLayer } from '../models/quantized.js';
 import { ProtoWriter } from './protobuf.js';
 
 export interface OnnxOptions {
@@ -33,12 +34,15 @@ const MAX_OPSET = 21;
  *  least this, and older runtimes refuse newer IR versions, so declare exactly this. */
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
-/** The model kinds toOnnx exports, by their graph: the Autoencoder family and the VAE. */
+/** The model kinds toOnnx exports, by their graph: the Autoencoder family, the VAE and the int8
+ *  models made from them. */
 const AUTOENCODER_KINDS = ['autoencoder', 'denoisingAutoencoder', 'sparseAutoencoder', 'convAutoencoder'];
-const EXPORTABLE = [...AUTOENCODER_KINDS, 'vae'];
+const EXPORTABLE = [...AUTOENCODER_KINDS, 'vae', 'quantized'];
 
 // TensorProto.DataType and AttributeProto.AttributeType (onnx.proto3)
 const DT_FLOAT = 1;
+const DT_UINT8 = 2;
+const DT_INT8 = 3;
 const DT_INT64 = 7;
 const AT_FLOAT = 1;
 const AT_INT = 2;
@@ -82,13 +86,14 @@ class GraphBuilder {
     return output;
   }
 
-  /** A constant tensor (weights, shapes, scalars): f32 or int64, stored as little-endian raw_data. */
-  initializer(name: string, dims: readonly number[], values: Float32Array | BigInt64Array): string {
+  /** A constant tensor (weights, shapes, scalars): f32, (u)int8 or int64, stored as little-endian raw_data. */
+  initializer(name: string, dims: readonly number[], values: Float32Array | Int8Array | Uint8Array | BigInt64Array): string {
     if (this.names.has(name)) return name;
     this.names.add(name);
     const t = new ProtoWriter();
     for (const d of dims) t.int(1 /* dims */, d);
-    t.int(2 /* data_type */, values instanceof Float32Array ? DT_FLOAT : DT_INT64).string(8 /* name */, name);
+    const type = values instanceof Float32Array ? DT_FLOAT : values instanceof Int8Array ? DT_INT8 : values instanceof Uint8Array ? DT_UINT8 : DT_INT64;
+    t.int(2 /* data_type */, type).string(8 /* name */, name);
     // typed arrays are little-endian on every engine that runs WebAssembly
     t.bytes(9 /* raw_data */, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     this.proto.message(5 /* initializer */, t);
@@ -221,12 +226,61 @@ function sequential(g: GraphBuilder, seq: Sequential, x: string, shape: { curren
   return x;
 }
 
+const scalar = (g: GraphBuilder, name: string, v: number) => g.initializer(name, [], Float32Array.of(v));
+
+/**
+ * One int8 dense layer from value `x`, op for op what the core computes (assembly/int8.ts, the
+ * table of docs/int8.md), so every step is one IEEE f32 operation or exact integer arithmetic:
+ *   s   = max|x[i, :]| / 127 per row (ReduceMax of Abs; 1 where that is not > 0), or the layer's
+ *         static `input_scale`
+ *   xq  = Clip(Round(x / s), −127, 127)                   (Round is ties to even, as f32.nearest)
+ *   acc = MatMulInteger(Cast<uint8>(xq + 128), Transpose(W), a_zero_point = 128)
+ *       = Σ xq·W exactly in int32; the activations go in as uint8 with zero point 128 because
+ *         onnxruntime-web's u8×s8 kernel is ~10× faster than its s8×s8 one (docs/onnx.md)
+ *   z   = ((Cast<float>(acc) · s) · weight_scale) + bias, then the layer's activation.
+ * Not QDQ (QuantizeLinear → DequantizeLinear → Gemm): ONNX Runtime runs that as its own fused
+ * integer or float kernels, whose results differed from ours by up to 4·10⁻³ (docs/onnx.md),
+ * where this graph gives our bits. The scales stay two Muls in our order: ONNX
+ * Runtime fuses MatMulInteger → Cast → Mul whose other input is a Mul (a_scale·b_scale) into
+ * MatMulIntegerToFloat (onnxruntime/core/optimizer/matmul_integer_to_float.cc), which rounds
+ * acc·(s·s_w) instead of (acc·s)·s_w; this graph does not match that pattern and runs as written.
+ */
+function quantizedDense(g: GraphBuilder, l: QuantizedLayer, x: string): string {
+  const n = l.name;
+  const qmax = scalar(g, 'int8.qmax', 127);
+  let s: string;
+  if (l.inputScale > 0) s = scalar(g, `${n}.input_scale`, l.inputScale);
+  else {
+    const abs = g.node('Abs', [x], `${n}/abs`);
+    const keep = { keepdims: { i: 1 } };
+    // opset 18 moved ReduceMax's axes from an attribute to an input
+    const max = g.opset >= 18
+      ? g.node('ReduceMax', [abs, g.shape('int8.axis1', [1])], `${n}/absmax`, keep)
+      : g.node('ReduceMax', [abs], `${n}/absmax`, { ...keep, axes: { ints: [1] } });
+    const s0 = g.node('Div', [max, qmax], `${n}/scale0`);
+    const positive = g.node('Greater', [s0, scalar(g, 'int8.zero', 0)], `${n}/scale0_positive`);
+    s = g.node('Where', [positive, s0, scalar(g, 'int8.one', 1)], `${n}/input_scale`);
+  }
+  const rounded = g.node('Round', [g.node('Div', [x, s], `${n}/x_scaled`)], `${n}/x_rounded`);
+  const clipped = g.node('Clip', [rounded, scalar(g, 'int8.qmin', -127), qmax], `${n}/x_clipped`);
+  const xq = g.node('Cast', [g.node('Add', [clipped, scalar(g, 'int8.zero_point', 128)], `${n}/x_shifted`)], `${n}/x_q`, { to: { i: DT_UINT8 } });
+  // the weight keeps PyTorch's [out, in]; ONNX Runtime folds the Transpose when it loads the file
+  const w = g.node('Transpose', [g.initializer(`${n}.weight`, [l.outSize, l.inSize], l.weight)], `${n}.weight/t`, { perm: { ints: [1, 0] } });
+  const zeroPoint = g.initializer('int8.x_zero_point', [], Uint8Array.of(128));
+  const acc = g.node('Cast', [g.node('MatMulInteger', [xq, w, zeroPoint], `${n}/acc`)], `${n}/acc_f32`, { to: { i: DT_FLOAT } });
+  const scaled = g.node('Mul', [g.node('Mul', [acc, s], `${n}/acc_sa`), g.initializer(`${n}.weight_scale`, [l.outSize], l.weightScale)], `${n}/acc_sa_sw`);
+  const z = g.node('Add', [scaled, g.initializer(`${n}.bias`, [l.outSize], l.bias)], n);
+  // the activation's value is named as the torch module after the Linear (`encoder.1`)
+  const at = /^(.*)\.(\d+)$/.exec(n);
+  return activation(g, l.activation, l.alpha, z, at ? `${at[1]}.${Number(at[2]) + 1}` : `${n}/act`);
+}
+
 /**
  * The model as an ONNX file (a serialized ModelProto, opset 17–21): the same layers, weights
  * under their PyTorch names, inputs and outputs as rows of flat samples like the model's own
  * methods. See OnnxOptions for the graphs.
  */
-export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
+export function toOnnx(model: AnyModel | QuantizedModel, options: OnnxOptions = {}): Uint8Array {
   if (typeof model !== 'object' || model === null || typeof (model as { kind?: unknown }).kind !== 'string') {
     throw new InputError(`toOnnx: model must be a model of the family (${EXPORTABLE.join(', ')}); got ${model === null ? 'null' : typeof model}`);
   }
@@ -242,7 +296,13 @@ export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
   if (graph !== 'reconstruct' && graph !== 'decode') {
     throw new InputError(`options.graph must be 'reconstruct' or 'decode'; got ${JSON.stringify(graph)}`);
   }
-  const weights = model.getWeights(); // DisposedError for a disposed model
+  // the weights (DisposedError for a disposed model): the int8 layers, or the f32 tensors by name
+  const int8 = model instanceof QuantizedModel ? model.getLayers() : null;
+  const weights = model instanceof QuantizedModel ? {} : model.getWeights();
+  const conv = int8 && [...int8.encoder, ...int8.decoder].find((l) => l.type !== undefined);
+  if (conv) {
+    throw new InputError(`toOnnx: the int8 model's layer ${conv.name} is a ${conv.type}, and int8 convolutions have no ONNX export yet; export the f32 model instead`);
+  }
 
   // the model's normalizer, x' = (x − shift)/scale per feature, as Sub and Div on the input and
   // Mul and Add on the reconstruction (f32 operations in the order the model does them)
@@ -251,11 +311,14 @@ export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
     throw new InputError(`toOnnx: the model's ${model.config.normalize} normalizer has no statistics yet: call fit(x) or fitNormalizer(x) first`);
   }
   const g = new GraphBuilder(opset, `${kind}_${graph}`);
+  /** The nodes of the model's encoder or decoder from value x; returns the output's name. */
+  const part = (which: 'encoder' | 'decoder', x: string, shape: { current: readonly number[] }): string =>
+    model instanceof QuantizedModel ? int8![which].reduce((h, l) => quantizedDense(g, l, h), x) : sequential(g, model[which], x, shape, weights);
   const shift = norm && g.initializer('normalizer.shift', [model.inputSize], norm.shift);
   const scale = norm && g.initializer('normalizer.scale', [model.inputSize], norm.scale);
   const decoder = (z: string, width: number) => {
     const shape = { current: [width] as readonly number[] };
-    let y = reshapeTo(g, sequential(g, model.decoder, z, shape, weights), shape.current, [model.inputSize], 'decoder/out');
+    let y = reshapeTo(g, part('decoder', z, shape), shape.current, [model.inputSize], 'decoder/out');
     if (shift && scale) y = g.node('Add', [g.node('Mul', [y, scale], 'decoder/scaled'), shift], 'decoder/denormalized');
     g.output(g.node('Identity', [y], 'reconstruction'), model.inputSize);
   };
@@ -266,7 +329,7 @@ export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
     g.input('x', model.inputSize);
     const x = shift && scale ? g.node('Div', [g.node('Sub', ['x', shift], 'x/centered'), scale], 'x/normalized') : 'x';
     const shape = { current: [model.inputSize] as readonly number[] };
-    const h = sequential(g, model.encoder, x, shape, weights);
+    const h = part('encoder', x, shape);
     if (model instanceof VAE) {
       // the heads take the trunk's output (x itself when the trunk is empty); decode(μ) is the
       // deterministic reconstruction, as model.reconstruct computes it
@@ -279,6 +342,10 @@ export function toOnnx(model: AnyModel, options: OnnxOptions = {}): Uint8Array {
       decoder('mu', model.latentSize);
       g.output('mu', model.latentSize);
       g.output('logvar', model.latentSize);
+    } else if (model instanceof QuantizedModel && model.config.source === 'vae') {
+      // the int8 VAE's encoder ends with its μ head, named `mu`; it has no log σ² head (docs/int8.md)
+      decoder(h, model.latentSize);
+      g.output(h, model.latentSize);
     } else {
       decoder(h, model.latentSize);
       g.output(g.node('Identity', [h], 'code'), model.latentSize);

@@ -1,12 +1,12 @@
 // int8 inference: `model.quantize()` turns any model of the family into a QuantizedModel whose
-// dense layers multiply int8 weights by int8 activations with exact i32 sums (assembly/int8.ts).
+// dense, conv2d and convTranspose2d layers multiply int8 weights by int8 activations with exact
+// i32 sums (assembly/int8.ts; convolutions through im2col, assembly/conv.ts).
 import { DisposedError, FormatError, InputError } from '../errors.js';
 import { checkKeys, toRows, type Matrix, type Rows } from '../data.js';
 import { arena as sharedArena } from '../runtime/context.js';
-import { ACTIVATIONS, Kernels, type ActivationName } from '../runtime/kernels.js';
+import { ACTIVATIONS, Kernels, type ActivationName, type ConvGeometry } from '../runtime/kernels.js';
 import type { Arena, Tensor } from '../runtime/memory.js';
-import { Dense, type Layer } from '../nn/layers.js';
-import { Dropout } from '../nn/dropout.js';
+import { Conv2d, ConvTranspose2d, Dense, Dropout, Reshape, type Layer } from '../nn/layers.js';
 import { Staging } from '../runtime/staging.js';
 import { addDetectorState, modelMetadata, readNormalizer, readThreshold, type DetectorState } from '../io/model-file.js';
 import { denormalizeRows, normalizeRows, type NormalizeKind, type Normalizer } from './normalizer.js';
@@ -14,8 +14,9 @@ import { calibrateScorer, checkScoreOptions, detectRows, rowErrors, type Calibra
 import { writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
 
 /**
- * How activations (each dense layer's input) are quantized:
- * - 'dynamic': per row at run time, scale max|row|/127 (no calibration needed);
+ * How activations (each layer's input) are quantized:
+ * - 'dynamic': per row at run time, scale max|row|/127 (no calibration needed); a convolution's
+ *   rows are its im2col patches (conv2d) or input pixels (convTranspose2d);
  * - 'static': one scale per layer, max|input|/127 over the calibration rows (values beyond it
  *   saturate at ±127).
  * Measured on MNIST (docs/int8.md): dynamic is the more accurate, so it is the default.
@@ -38,6 +39,11 @@ export interface QuantizedLayerConfig {
   activation: ActivationName;
   /** leakyRelu slope / elu alpha (the layer's resolved value). */
   alpha: number;
+  /** Absent for dense layers. */
+  type?: 'conv2d' | 'convTranspose2d';
+  /** Convolutions: the window as im2col sees it (a transposed conv's is the conv it inverts, from
+   *  its output [c, h, w] to its input [·, oh, ow]), as the f32 layer's `g`. */
+  geometry?: ConvGeometry;
 }
 
 /** Everything needed to rebuild a QuantizedModel (stored as the file's config). */
@@ -70,10 +76,11 @@ export interface InferenceLayers {
 }
 
 /** The tensors of one quantized layer, as the file stores them. */
-interface LayerWeights {
-  /** int8 [out, in], row-major. */
+export interface LayerWeights {
+  /** int8 in PyTorch's layout, row-major: Linear [out, in], Conv2d [out, in, KH, KW],
+   *  ConvTranspose2d [in, out, KH, KW]. */
   weight: Int8Array;
-  /** One scale per output channel: W ≈ weight[j, :]·weightScale[j]. */
+  /** One scale per output channel (weightShape's axis 0, a transposed conv's axis 1). */
   weightScale: Float32Array;
   bias: Float32Array;
   /** Static activation scale (activations 'static'); 0 for dynamic. */
@@ -116,15 +123,80 @@ export function quantizeWeights(w: Float32Array, out: number, inSize: number): {
   return { weight, weightScale };
 }
 
-/** A dense layer on int8 weights: quantize x → int8 GEMM with the dequantizing epilogue → f(z). */
-class QuantizedDense {
+/** One quantized layer: its config and its tensors (QuantizedModel.getLayers, toOnnx). */
+export type QuantizedLayer = QuantizedLayerConfig & LayerWeights;
+
+/** quantizeWeights for W [a, b, kk] with one scale per index of axis 1 (ConvTranspose2d's
+ *  [in, out, KH, KW]): the same scales and values as quantizing its [b, a·kk] transpose. */
+function quantizeAxis1(w: Float32Array, a: number, b: number, kk: number): { weight: Int8Array; weightScale: Float32Array } {
+  const t = new Float32Array(w.length);
+  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let r = 0; r < kk; r++) t[(j * a + i) * kk + r] = w[(i * b + j) * kk + r];
+  const q = quantizeWeights(t, b, a * kk);
+  const weight = new Int8Array(w.length);
+  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let r = 0; r < kk; r++) weight[(i * b + j) * kk + r] = q.weight[(j * a + i) * kk + r];
+  return { weight, weightScale: q.weightScale };
+}
+
+/** The weight's shape as PyTorch stores it: Linear [out, in], Conv2d [out, in, KH, KW],
+ *  ConvTranspose2d [in, out, KH, KW]. */
+function weightShape(spec: QuantizedLayerConfig): number[] {
+  const g = spec.geometry;
+  if (!g) return [spec.outSize, spec.inSize];
+  const pixels = g.oh * g.ow;
+  return spec.type === 'conv2d' ? [spec.outSize / pixels, g.c, g.kh, g.kw] : [spec.inSize / pixels, g.c, g.kh, g.kw];
+}
+
+/** Output channels (weight scales, biases) of a layer. */
+function channels(spec: QuantizedLayerConfig): number {
+  const g = spec.geometry;
+  return !g ? spec.outSize : spec.type === 'conv2d' ? spec.outSize / (g.oh * g.ow) : g.c;
+}
+
+/**
+ * The one int8 product every layer kind runs: rows of k values quantized (one scale per row, or
+ * the static one), times an int8 W [n × k] with one scale per output column, exact i32 sums,
+ * dequantized with a bias. What the rows and columns are:
+ * - dense: rows = samples, k = in, n = out (W is the layer's [out, in]);
+ * - conv2d: rows = output pixels (im2col patches: dynamic scales are one per patch), k = C·KH·KW,
+ *   n = out channels (W is [out, C·KH·KW], the layer's [out, C, KH, KW]);
+ * - convTranspose2d: rows = input pixels (scales per pixel over its channels), k = in channels,
+ *   n = out·KH·KW column values (W is the layer's [in, out, KH, KW] transposed, each column with
+ *   its output channel's scale, no bias); col2im sums the columns into the image, then the bias.
+ */
+function gemmOperands(spec: QuantizedLayerConfig, w: LayerWeights): { n: number; k: number; weight: Int8Array; scale: Float32Array; bias: Float32Array } {
+  const g = spec.geometry;
+  if (spec.type !== 'convTranspose2d' || !g) {
+    return { n: spec.type === 'conv2d' ? w.weightScale.length : spec.outSize, k: w.weight.length / w.weightScale.length, weight: w.weight, scale: w.weightScale, bias: w.bias };
+  }
+  const kk = g.kh * g.kw;
+  const out = g.c;
+  const cin = w.weight.length / (out * kk);
+  const weight = new Int8Array(w.weight.length);
+  const scale = new Float32Array(out * kk);
+  for (let o = 0; o < out; o++) {
+    for (let r = 0; r < kk; r++) {
+      scale[o * kk + r] = w.weightScale[o];
+      for (let ci = 0; ci < cin; ci++) weight[(o * kk + r) * cin + ci] = w.weight[(ci * out + o) * kk + r];
+    }
+  }
+  return { n: out * kk, k: cin, weight, scale, bias: new Float32Array(out * kk) };
+}
+
+/** One int8 layer (dense, conv2d or convTranspose2d): quantize → int8 GEMM → the layer's epilogue. */
+class QuantizedOp {
   readonly act: number;
+  /** GEMM sizes: rows per sample (pixels for convolutions), columns, depth. */
+  private readonly perSample: number;
+  private readonly n: number;
+  private readonly depth: number;
   private readonly panels: Tensor;
   private readonly sw: Tensor;
   private readonly b: Tensor;
-  private q: Tensor | null = null;
-  private sa: Tensor | null = null;
-  private z: Tensor | null = null;
+  /** A transposed conv's bias per channel, added after col2im (its GEMM has none). */
+  private readonly channelBias: Tensor | null = null;
+  /** Per batch: the quantized rows and their scales, the GEMM's f32 output, the layer's output,
+   *  and for convolutions the column matrix and its transpose (GEMM rows). */
+  private bufs: Record<'q' | 'sa' | 'c' | 'z' | 'col' | 'colT', Tensor | null> = { q: null, sa: null, c: null, z: null, col: null, colT: null };
   private capacity = 0;
   /** Largest |input| seen while calibrating (null when not calibrating). */
   observedMax: number | null = null;
@@ -136,42 +208,89 @@ class QuantizedDense {
   ) {
     const a = k.arena;
     this.act = ACTIVATIONS[spec.activation];
-    this.panels = a.alloc(k.i8PanelsSize(spec.outSize, spec.inSize));
-    this.sw = a.alloc(spec.outSize);
-    this.b = a.alloc(spec.outSize);
-    k.packI8Panels(spec.outSize, spec.inSize, w.weight, this.panels);
-    a.write(this.sw, w.weightScale);
-    a.write(this.b, w.bias);
+    const g = spec.geometry;
+    const op = gemmOperands(spec, w);
+    this.n = op.n;
+    this.depth = op.k;
+    // a conv's output pixels, or a transposed conv's input pixels (its geometry is the conv it inverts)
+    this.perSample = g ? g.oh * g.ow : 1;
+    this.panels = a.alloc(k.i8PanelsSize(op.n, op.k));
+    this.sw = a.alloc(op.n);
+    this.b = a.alloc(op.n);
+    k.packI8Panels(op.n, op.k, op.weight, this.panels);
+    a.write(this.sw, op.scale);
+    a.write(this.b, op.bias);
+    if (spec.type === 'convTranspose2d') {
+      this.channelBias = a.alloc(w.bias.length);
+      a.write(this.channelBias, w.bias);
+    }
   }
 
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     this.releaseBuffers();
     const a = this.k.arena;
-    this.q = a.alloc(this.k.i8RowsSize(rows, this.spec.inSize));
-    this.sa = a.alloc(rows);
-    this.z = a.alloc(rows * this.spec.outSize);
+    const m = rows * this.perSample;
+    const b = this.bufs;
+    b.q = a.alloc(this.k.i8RowsSize(m, this.depth));
+    b.sa = a.alloc(m);
+    b.c = a.alloc(m * this.n);
+    if (this.spec.geometry) {
+      b.z = a.alloc(rows * this.spec.outSize);
+      // conv2d: the im2col matrix; convTranspose2d: the transposed input, later the column values
+      b.col = a.alloc(m * Math.max(this.n, this.depth));
+      b.colT = this.spec.type === 'conv2d' ? a.alloc(m * this.depth) : null;
+    }
     this.capacity = rows;
   }
 
   forward(x: Tensor, rows: number): Tensor {
-    const { inSize, outSize } = this.spec;
+    const { inSize, outSize, geometry: g, type } = this.spec;
     if (this.observedMax !== null) {
+      // the largest |value| of the input is that of its patches too (padding adds zeros)
       const v = this.k.arena.f32(x);
       for (let i = 0; i < rows * inSize; i++) this.observedMax = Math.max(this.observedMax, Math.abs(v[i]));
     }
-    this.k.quantizeRows(x, this.q!, this.sa!, rows, inSize, this.w.inputScale);
-    this.k.gemmI8(rows, outSize, inSize, this.q!, this.panels, this.sa!, this.sw, this.b, this.z!);
-    if (this.act !== ACTIVATIONS.linear) this.k.actForward(this.act, this.spec.alpha, this.z!, this.z!, rows * outSize);
-    return this.z!;
+    const { q, sa, c, col, colT } = this.bufs;
+    const m = rows * this.perSample;
+    const a = this.k.arena;
+    let lhs = x;
+    if (g && type === 'conv2d') {
+      // patches as GEMM rows: im2col [C·KH·KW, rows·OH·OW] transposed
+      this.k.im2col(x, col!, rows, g, true);
+      this.k.swapBlocks(col!, colT!, this.depth, m, 1);
+      lhs = colT!;
+    } else if (g) {
+      // a transposed conv's input pixels as GEMM rows: each sample [C, H·W] → [H·W, C]
+      for (let r = 0; r < rows; r++) this.k.swapBlocks(a.view(x, r * inSize, [inSize]), a.view(col!, r * inSize, [inSize]), this.depth, this.perSample, 1);
+      lhs = col!;
+    }
+    this.k.quantizeRows(lhs, q!, sa!, m, this.depth, this.w.inputScale);
+    this.k.gemmI8(m, this.n, this.depth, q!, this.panels, sa!, this.sw, this.b, c!);
+    let z = c!;
+    if (g && type === 'conv2d') {
+      // [rows, OH·OW, out] → NCHW, sample by sample
+      z = this.bufs.z!;
+      for (let r = 0; r < rows; r++) this.k.swapBlocks(a.view(c!, r * outSize, [outSize]), a.view(z, r * outSize, [outSize]), this.perSample, this.n, 1);
+    } else if (g) {
+      // the column values [rows·H·W, out·KH·KW] → [out·KH·KW, rows·H·W], summed into the image
+      // by col2im (its fixed order), then the bias per channel with the activation
+      z = this.bufs.z!;
+      this.k.swapBlocks(c!, col!, m, this.n, 1);
+      this.k.col2im(col!, z, rows, g, true);
+      this.k.biasChannelsAct(this.act, this.spec.alpha, z, this.channelBias!, z, rows, g.c, g.h * g.w);
+      return z;
+    }
+    if (this.act !== ACTIVATIONS.linear) this.k.actForward(this.act, this.spec.alpha, z, z, rows * outSize);
+    return z;
   }
 
   tensors(): TensorToWrite[] {
-    const { name, inSize, outSize } = this.spec;
+    const { name } = this.spec;
     const t: TensorToWrite[] = [
-      { name: `${name}.weight`, shape: [outSize, inSize], data: this.w.weight },
-      { name: `${name}.weight_scale`, shape: [outSize], data: this.w.weightScale },
-      { name: `${name}.bias`, shape: [outSize], data: this.w.bias },
+      { name: `${name}.weight`, shape: weightShape(this.spec), data: this.w.weight },
+      { name: `${name}.weight_scale`, shape: [this.w.weightScale.length], data: this.w.weightScale },
+      { name: `${name}.bias`, shape: [this.w.bias.length], data: this.w.bias },
     ];
     if (this.w.inputScale > 0) t.push({ name: `${name}.input_scale`, shape: [], data: Float32Array.of(this.w.inputScale) });
     return t;
@@ -179,12 +298,12 @@ class QuantizedDense {
 
   dispose(): void {
     this.releaseBuffers();
-    for (const t of [this.panels, this.sw, this.b]) this.k.arena.release(t);
+    for (const t of [this.panels, this.sw, this.b, this.channelBias]) if (t) this.k.arena.release(t);
   }
 
   private releaseBuffers(): void {
-    for (const t of [this.q, this.sa, this.z]) if (t) this.k.arena.release(t);
-    this.q = this.sa = this.z = null;
+    for (const t of Object.values(this.bufs)) if (t) this.k.arena.release(t);
+    this.bufs = { q: null, sa: null, c: null, z: null, col: null, colT: null };
     this.capacity = 0;
   }
 }
@@ -192,9 +311,9 @@ class QuantizedDense {
 /**
  * An int8 model made by `model.quantize()` or loaded from its file: encode, decode, reconstruct,
  * reconstructionError / score, save, dispose, as the f32 model it came from. Inference only.
- * Every dense layer: x quantized to int8 (per row, or with its calibrated scale), W int8 with one
- * scale per output channel, exact i32 sums, f32 bias and activation: the same bits on every
- * engine and in both builds (assembly/int8.ts).
+ * Every dense or conv layer: x quantized to int8 (per row or patch, or with its calibrated scale),
+ * W int8 with one scale per output channel, exact i32 sums, f32 bias and activation: the same bits
+ * on every engine and in both builds (assembly/int8.ts).
  */
 export class QuantizedModel implements DetectorState {
   readonly kind = 'quantized';
@@ -202,8 +321,8 @@ export class QuantizedModel implements DetectorState {
   readonly scoreMetrics = SCORE_METRICS;
   readonly arena: Arena;
   private readonly k: Kernels;
-  private readonly encoder: QuantizedDense[] = [];
-  private readonly decoder: QuantizedDense[] = [];
+  private readonly encoder: QuantizedOp[] = [];
+  private readonly decoder: QuantizedOp[] = [];
   private readonly staging: Staging;
   private perRow: Tensor | null = null;
   private capacity = 0;
@@ -219,8 +338,8 @@ export class QuantizedModel implements DetectorState {
     this.k = new Kernels(this.arena);
     this.staging = new Staging(this.arena, Math.max(config.inputSize, config.latentSize));
     try {
-      for (const spec of config.encoder) this.encoder.push(new QuantizedDense(this.k, spec, weights.get(spec.name)!));
-      for (const spec of config.decoder) this.decoder.push(new QuantizedDense(this.k, spec, weights.get(spec.name)!));
+      for (const spec of config.encoder) this.encoder.push(new QuantizedOp(this.k, spec, weights.get(spec.name)!));
+      for (const spec of config.decoder) this.decoder.push(new QuantizedOp(this.k, spec, weights.get(spec.name)!));
     } catch (e) {
       this.dispose();
       throw e;
@@ -324,6 +443,15 @@ export class QuantizedModel implements DetectorState {
     return writeSafetensors(tensors, metadata);
   }
 
+  /** Every layer's config and tensors (copies), x → code, then code → reconstruction. */
+  getLayers(): { encoder: QuantizedLayer[]; decoder: QuantizedLayer[] } {
+    this.alive();
+    const copy = (l: QuantizedOp): QuantizedLayer => ({
+      ...l.spec, weight: l.w.weight.slice(), weightScale: l.w.weightScale.slice(), bias: l.w.bias.slice(), inputScale: l.w.inputScale,
+    });
+    return { encoder: this.encoder.map(copy), decoder: this.decoder.map(copy) };
+  }
+
   /** Frees the model's memory. Any later call throws DisposedError. */
   dispose(): void {
     if (this.disposed) return;
@@ -383,7 +511,7 @@ export class QuantizedModel implements DetectorState {
   }
 }
 
-function run(layers: readonly QuantizedDense[], x: Tensor, rows: number): Tensor {
+function run(layers: readonly QuantizedOp[], x: Tensor, rows: number): Tensor {
   let h = x;
   for (const l of layers) h = l.forward(h, rows);
   return h;
@@ -412,16 +540,26 @@ export function quantizeModel(
   const weights = new Map<string, LayerWeights>();
   const describe = (list: readonly Layer[], part: string): QuantizedLayerConfig[] =>
     list.flatMap((l, i) => {
-      if (l instanceof Dropout) return []; // the identity at inference
-      if (!(l instanceof Dense)) {
-        throw new InputError(`quantize supports dense layers (and dropout); ${part} layer ${i} is '${l.spec.type}', which int8 inference does not cover yet`);
+      // dropout is the identity at inference; flatten and reshape do not move the values of a row
+      if (l instanceof Dropout || l instanceof Reshape) return [];
+      if (!(l instanceof Dense || l instanceof Conv2d || l instanceof ConvTranspose2d)) {
+        throw new InputError(`quantize supports dense, conv2d and convTranspose2d layers (and dropout, flatten, reshape); ${part} layer ${i} is '${l.spec.type}', which int8 inference does not cover yet`);
       }
       const name = l.weight.name.replace(/\.weight$/, '');
       const spec: QuantizedLayerConfig = {
         name, inSize: l.inSize, outSize: l.outSize, activation: l.activationName,
         alpha: l.alpha,
       };
-      const q = quantizeWeights(sharedArena().read(l.weight.value), l.outSize, l.inSize);
+      const w = sharedArena().read(l.weight.value);
+      let q: { weight: Int8Array; weightScale: Float32Array };
+      if (l instanceof Dense) q = quantizeWeights(w, l.outSize, l.inSize);
+      else {
+        spec.type = l instanceof Conv2d ? 'conv2d' : 'convTranspose2d';
+        spec.geometry = { ...l.g };
+        const [c0, c1, kh, kw] = l.weight.shape;
+        // a conv's [out, in·KH·KW] rows are its channels; a transposed conv's channel is axis 1
+        q = l instanceof Conv2d ? quantizeWeights(w, c0, c1 * kh * kw) : quantizeAxis1(w, c0, c1, kh * kw);
+      }
       weights.set(name, { ...q, bias: sharedArena().read(l.bias.value), inputScale: 0 });
       return [spec];
     });
@@ -465,12 +603,12 @@ export function loadQuantized(file: SafetensorsFile, raw: unknown): QuantizedMod
     return v;
   };
   for (const l of [...config.encoder, ...config.decoder]) {
-    const weight = get(`${l.name}.weight`, 'I8', [l.outSize, l.inSize]) as Int8Array;
+    const weight = get(`${l.name}.weight`, 'I8', weightShape(l)) as Int8Array;
     for (let i = 0; i < weight.length; i++) {
       if (weight[i] === -128) throw new FormatError(`tensor '${l.name}.weight' holds -128 at index ${i}; symmetric int8 weights lie in [-127, 127]`);
     }
-    const weightScale = positive(`${l.name}.weight_scale`, get(`${l.name}.weight_scale`, 'F32', [l.outSize]) as Float32Array);
-    const bias = get(`${l.name}.bias`, 'F32', [l.outSize]) as Float32Array;
+    const weightScale = positive(`${l.name}.weight_scale`, get(`${l.name}.weight_scale`, 'F32', [channels(l)]) as Float32Array);
+    const bias = get(`${l.name}.bias`, 'F32', [channels(l)]) as Float32Array;
     for (let i = 0; i < bias.length; i++) {
       if (!Number.isFinite(bias[i])) throw new FormatError(`tensor '${l.name}.bias' holds ${bias[i]} at index ${i}; weights must be finite`);
     }
@@ -488,6 +626,31 @@ export function loadQuantized(file: SafetensorsFile, raw: unknown): QuantizedMod
   if (normalizer) model.setNormalizer(normalizer);
   if (threshold) model.setThreshold(threshold.value, threshold.metric);
   return model;
+}
+
+/**
+ * A conv layer's stored window, checked against itself and the layer's sizes (the error is thrown
+ * otherwise): integers in range, the conv's output size rule (torch.nn.Conv2d), and for a
+ * transposed conv the output size that an output padding below max(stride, dilation) gives.
+ */
+function checkGeometry(l: Partial<QuantizedLayerConfig>, error: FormatError): ConvGeometry {
+  const g = l.geometry as Partial<ConvGeometry> | undefined;
+  const keys = ['c', 'h', 'w', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'oh', 'ow'] as const;
+  if (typeof g !== 'object' || g === null || !keys.every((k) => Number.isInteger(g[k]) && g[k]! >= (k === 'ph' || k === 'pw' ? 0 : 1))) throw error;
+  const r = Object.fromEntries(keys.map((k) => [k, g[k]!])) as unknown as ConvGeometry;
+  const span = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const transposedOk = (n: number, on: number, k: number, s: number, p: number, d: number) => {
+    const op = n - ((on - 1) * s - 2 * p + d * (k - 1) + 1);
+    return op >= 0 && op < Math.max(s, d);
+  };
+  const pixels = r.oh * r.ow;
+  const ok = l.type === 'conv2d'
+    ? span(r.h, r.kh, r.sh, r.ph, r.dh) === r.oh && span(r.w, r.kw, r.sw, r.pw, r.dw) === r.ow
+      && l.inSize === r.c * r.h * r.w && l.outSize! % pixels === 0
+    : transposedOk(r.h, r.oh, r.kh, r.sh, r.ph, r.dh) && transposedOk(r.w, r.ow, r.kw, r.sw, r.pw, r.dw)
+      && l.outSize === r.c * r.h * r.w && l.inSize! % pixels === 0;
+  if (!ok) throw error;
+  return r;
 }
 
 function f32Copy(bytes: Uint8Array): Float32Array {
@@ -518,7 +681,13 @@ function checkQuantizedConfig(raw: unknown): QuantizedConfig {
       if (typeof l.activation !== 'string' || !Object.hasOwn(ACTIVATIONS, l.activation)) throw bad(`${w}.activation ${JSON.stringify(l.activation)} is unknown`);
       if (typeof l.alpha !== 'number' || !Number.isFinite(l.alpha)) throw bad(`${w}.alpha must be a finite number`);
       width = l.outSize!;
-      return { name: l.name, inSize: l.inSize, outSize: l.outSize!, activation: l.activation, alpha: l.alpha };
+      const layer: QuantizedLayerConfig = { name: l.name, inSize: l.inSize, outSize: l.outSize!, activation: l.activation, alpha: l.alpha };
+      if (l.type !== undefined) {
+        if (l.type !== 'conv2d' && l.type !== 'convTranspose2d') throw bad(`${w}.type ${JSON.stringify(l.type)} is unknown`);
+        layer.type = l.type;
+        layer.geometry = checkGeometry(l, bad(`${w}.geometry must be a window (c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) that fits its sizes`));
+      }
+      return layer;
     });
     if (width !== to) throw bad(`${part} ends with ${width} values; expected ${to}`);
     return out;

@@ -192,6 +192,9 @@ export const POOL_KERNELS = {
 export type KernelName = keyof typeof KERNELS;
 export type PoolKernelName = keyof typeof POOL_KERNELS;
 
+/** Any kernel as JS calls it (for wrappers: Arena.wrapKernels, traceKernels). */
+export type AnyKernel = (...args: number[]) => number | void;
+
 /** A function of the core as JS sees it: one number per argument. */
 type KernelFunction<S> =
   S extends KernelSignature<infer A, infer R> ? (...args: { -readonly [I in keyof A]: number }) => R extends 'void' ? void : number : never;

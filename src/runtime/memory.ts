@@ -1,6 +1,6 @@
 import { DisposedError, RuntimeError } from '../errors.js';
 import type { Core } from './load.js';
-import { KERNELS, type CoreExports, type KernelName } from './abi.js';
+import { KERNELS, type AnyKernel, type CoreExports, type KernelName } from './abi.js';
 import type { Pool } from './threads.js';
 
 /**
@@ -17,9 +17,6 @@ export interface Tensor {
   /** The shape the values have (row-major); [size] when allocated by count. */
   readonly shape: readonly number[];
 }
-
-/** A kernel as JS calls it. */
-export type AnyKernel = (...args: number[]) => number | void;
 
 const ALIGN = 64; // a cache line: keeps SIMD loads aligned and rows of packed panels apart
 const PAGE = 65536;

@@ -9,9 +9,14 @@
 // When workers cannot be started (no Worker, a CSP that forbids blob: workers), the core runs on
 // the calling thread: the same bits, one thread, and runtimeInfo() says so.
 import { RuntimeError } from '../errors.js';
-import type { PoolExports } from './abi.js';
+import type { AnyKernel, KernelName, PoolExports } from './abi.js';
 import type { Core } from './load.js';
-import type { Arena } from './memory.js';
+
+/** What the pool needs of the Arena (memory.ts, which holds the pool: no import back). */
+interface PoolArena {
+  reserve(bytes: number): number;
+  wrapKernels(wrap: (name: KernelName, kernel: AnyKernel) => AnyKernel): () => void;
+}
 
 /** What a worker reports: ready (instantiated, about to serve), or the error that ended it. */
 type WorkerMessage = { ready: true } | { error: string };
@@ -153,7 +158,7 @@ export class Pool {
  * Starts `threads − 1` workers for the threaded core (core.shared set). Falls back to the calling
  * thread alone (a pool of one) when workers cannot be started here.
  */
-export async function startPool(core: Core, arena: Arena, threads: number): Promise<Pool> {
+export async function startPool(core: Core, arena: PoolArena, threads: number): Promise<Pool> {
   const ex = core.exports as unknown as PoolExports;
   const block = arena.reserve(ex.pool_block_bytes());
   const scratchBytes = ex.pool_scratch_bytes();

@@ -17,3 +17,21 @@ export function mnist(): ReturnType<typeof splitDigits> {
   cached ??= splitDigits([d0, d1, d2, d3, d4, d5, d6, d7, d8, d9]);
   return cached;
 }
+
+/** `n` rows spread evenly over `data` (the split is sorted by digit), so every digit is present. */
+export function spread(data: Float32Array, n: number, width = 784): Float32Array {
+  const total = data.length / width;
+  const out = new Float32Array(n * width);
+  for (let i = 0; i < n; i++) {
+    const r = Math.floor((i * total) / n);
+    out.set(data.subarray(r * width, (r + 1) * width), i * width);
+  }
+  return out;
+}
+
+/** Mean squared difference over every value (the per-pixel MSE of ANCHORS.md). */
+export function meanSq(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}

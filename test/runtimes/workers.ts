@@ -14,10 +14,12 @@ export interface WorkerBundle {
   detector: string;
   /** model-int8.bin (data): the saved model quantized (docs/int8.md). */
   int8Model: string;
+  /** model-int8-conv.bin (data): a ConvAutoencoder quantized (int8 conv2d and convTranspose2d). */
+  int8ConvModel: string;
 }
 
 export async function bundleWorker(
-  appDir: string, outName: string, model: Uint8Array, detector: Uint8Array, int8Model: Uint8Array,
+  appDir: string, outName: string, model: Uint8Array, detector: Uint8Array, int8Model: Uint8Array, int8ConvModel: Uint8Array,
 ): Promise<WorkerBundle> {
   const { build } = await import('vite');
   const dir = join(appDir, outName);
@@ -32,7 +34,7 @@ export async function bundleWorker(
         name: 'worker-modules',
         enforce: 'pre',
         async resolveId(id, importer) {
-          if (id === './model.bin' || id === './detector.bin' || id === './model-int8.bin') return { id, external: true };
+          if (['./model.bin', './detector.bin', './model-int8.bin', './model-int8-conv.bin'].includes(id)) return { id, external: true };
           if (id === 'latent-wasm/wasm') {
             const r = await this.resolve(id, importer, { skipSelf: true });
             if (!r) throw new Error("latent-wasm/wasm did not resolve through the package's exports");
@@ -58,6 +60,7 @@ export async function bundleWorker(
   writeFileSync(join(dir, 'model.bin'), model);
   writeFileSync(join(dir, 'detector.bin'), detector);
   writeFileSync(join(dir, 'model-int8.bin'), int8Model);
+  writeFileSync(join(dir, 'model-int8-conv.bin'), int8ConvModel);
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -69,6 +72,7 @@ const worker :Workerd.Worker = (
     (name = "model.bin", data = embed "model.bin"),
     (name = "detector.bin", data = embed "detector.bin"),
     (name = "model-int8.bin", data = embed "model-int8.bin"),
+    (name = "model-int8-conv.bin", data = embed "model-int8-conv.bin"),
   ],
   compatibilityDate = "2025-01-01",
 );
@@ -76,6 +80,6 @@ const worker :Workerd.Worker = (
   );
   return {
     dir, worker: join(dir, 'worker.js'), wasm: join(dir, 'latent.wasm'), model: join(dir, 'model.bin'), detector: join(dir, 'detector.bin'),
-    int8Model: join(dir, 'model-int8.bin'),
+    int8Model: join(dir, 'model-int8.bin'), int8ConvModel: join(dir, 'model-int8-conv.bin'),
   };
 }
