@@ -1,2 +1,2 @@
 /** The library's version, recorded in every model file it writes. */
-export const VERSION = '0.2.0';
+export const VERSION = '0.3.0';

@@ -1,6 +1,6 @@
 // A browser app bundled by Vite from the packed package, loaded in headless Chromium under a
 // Content-Security-Policy without 'unsafe-eval': it trains and encodes with no .wasm copied by
-// hand, gives Node's bits, and fits the size budget (JS + inlined wasm < 75 KB gzipped).
+// hand, gives Node's bits, and fits the size budget (JS + inlined wasm < 80 KB gzipped).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser } from 'playwright';
 import * as lib from '../src/index.js';
@@ -77,9 +77,12 @@ describe('bundled with Vite, in Chromium', () => {
 
   // The app imports the whole namespace, so nothing is tree-shaken: every model, the detectors,
   // metrics, streaming, int8 models and kernels, the ONNX writer, image tiling. 0.1.0 (models and
-  // files only) measured 53 KB against a 60 KB budget; 0.2.0 with all of the above measures
-  // ~70 KB, so the budget is now 75 KB: it still catches an accidental dependency or duplicate.
-  test('the whole package for a browser app is under 75 KB gzipped', () => {
+  // files only) measured 53 KB against a 60 KB budget; 0.2.0 with all of the above measured
+  // 71.9 KB against 75 KB. 0.3.0 measures 77.9 KB: the faster activations and optimizer kernels
+  // (the strict core 51.7 → 57.0 KB raw), the thread pool's loader, int8 convolutions and the
+  // int8 ONNX writer; the budget is 80 KB, which still catches an accidental dependency or a
+  // duplicated module (a subpath for the ONNX writer would take it back down).
+  test('the whole package for a browser app is under 80 KB gzipped', () => {
     const gz = built.startupJs.reduce((s, c) => s + c.gzip, 0);
     const raw = built.startupJs.reduce((s, c) => s + c.bytes, 0);
     const lazy = built.lazyJs.reduce((s, c) => s + c.gzip, 0);
@@ -87,7 +90,7 @@ describe('bundled with Vite, in Chromium', () => {
       `browser app startup JS (with the inlined strict core): ${(raw / KB).toFixed(1)} KB minified, ` +
         `${(gz / KB).toFixed(1)} KB gzipped; relaxed chunk on demand: ${(lazy / KB).toFixed(1)} KB gzipped`,
     );
-    expect(gz).toBeLessThan(75 * KB);
+    expect(gz).toBeLessThan(80 * KB);
   });
 
   test('tree-shaking: importing detectFeatures alone leaves the models and the inlined core out', async () => {
