@@ -22,7 +22,7 @@
 import { madd } from './simd';
 import { parallelGemm } from './parallel';
 
-// Tile: NR = 8 columns (two f32x4) × MR rows. RUNTIMES.md ("AssemblyScript performance notes",
+// Tile: NR = 8 columns (two f32x4) × MR rows. (AssemblyScript performance notes,
 // measured on this machine): V8 x64 has ~15 SIMD registers; 5×8 (10 accumulators + 2 B + 1
 // broadcast + 1 mul temporary) is the largest plain tile that does not spill, 6×8 fits with FMA
 // (no temporary) and was the fastest relaxed tile.

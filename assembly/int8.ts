@@ -78,7 +78,7 @@ export function i8_quantize_rows(x: usize, q: usize, scales: usize, m: i32, k: i
  * panels described at the top (kp even), sa: m row scales, sw and bias: n values each.
  *
  * Tiles of 4 rows × 8 columns keep 8 i32x4 accumulators, 2 weight vectors and 1 broadcast in
- * registers (V8 x64 has ~15, RUNTIMES.md); per pair of k: 2 weight loads, 4 broadcasts, 8 dots,
+ * registers (V8 x64 has ~15); per pair of k: 2 weight loads, 4 broadcasts, 8 dots,
  * 8 adds for 64 multiply-adds. Leftover rows run the 1-row kernel (batch-1 inference: 3
  * instructions per 8 multiply-adds, weights streamed once).
  */

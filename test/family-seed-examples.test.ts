@@ -1,4 +1,4 @@
-// The seed literature's examples on the project's MNIST split (../shared/ANCHORS.md):
+// The seed literature's examples on the project's MNIST split (examples/mnist-split.js; docs/quality.md):
 // R2, seed 001's Keras autoencoder, and R3, seed 003's PyTorch autoencoder with MSE loss.
 // examples/seed-001-keras.mjs and examples/seed-003-pytorch.mjs run the same setups.
 import { expect, test } from 'vitest';

@@ -1,4 +1,4 @@
-// int8 accuracy on MNIST (the fixed split of ANCHORS.md). The digit anomaly example
+// int8 accuracy on MNIST (the fixed split of examples/mnist-split.js). The digit anomaly example
 // (examples/anomaly-digits.mjs): the same model trained on every digit but 2, quantized per row
 // ('dynamic') and with calibration rows ('static'), scores the held-out digits with an AUROC
 // within 0.005 of the f32 model's and a held-out MSE within 2% (relative). A ConvAutoencoder:

@@ -1,5 +1,5 @@
 // Learning quality on real digits: the card's model on the project's fixed MNIST split
-// (../shared/ANCHORS.md). PyTorch 1.13 reaches a held-out per-pixel MSE of 0.01877 after 5
+// (examples/mnist-split.js; docs/quality.md). PyTorch 1.13 reaches a held-out per-pixel MSE of 0.01877 after 5
 // epochs in this setup (its default init); the bound below is the issue's.
 import { expect, test } from 'vitest';
 import { Autoencoder, init, liveTensors } from '../src/index.js';

@@ -1,4 +1,4 @@
-// The VAE on the project's MNIST split (../shared/ANCHORS.md, R4): 784-400-(20 μ, 20 log σ²),
+// The VAE on the project's MNIST split (docs/quality.md, R4): 784-400-(20 μ, 20 log σ²),
 // 20-400-784 sigmoid, BCE summed over pixels + KL, Adam 1e-3, batch 128, 10 epochs. PyTorch 1.13
 // reaches a held-out −ELBO of 124.24 nats per sample (ε sampled); the bound is 128.
 import { expect, test } from 'vitest';

@@ -10,7 +10,7 @@ import { splitDigits } from '../../examples/mnist-split.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The card's model: 784-256-64-256-784, ReLU on every hidden layer (code included), sigmoid
- *  output, BCE from the logits, Adam 1e-3 (ANCHORS.md setup R1). */
+ *  output, BCE from the logits, Adam 1e-3 (docs/quality.md, R1). */
 export const CARD = {
   inputSize: 784,
   hidden: [256],

@@ -29,7 +29,7 @@ export function spread(data: Float32Array, n: number, width = 784): Float32Array
   return out;
 }
 
-/** Mean squared difference over every value (the per-pixel MSE of ANCHORS.md). */
+/** Mean squared difference over every value (the per-pixel MSE of docs/quality.md). */
 export function meanSq(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
