@@ -22,6 +22,7 @@
 //   qs8 WASM SIMD GEMMs ("c2" layouts) are built.
 
 import { loadLanes, storeLanes } from './simd';
+import { parallelI8Gemm, parallelI8Quantize } from './parallel';
 
 const QMAX: f32 = 127;
 
@@ -32,6 +33,9 @@ const QMAX: f32 = 127;
  * s = max|x[i, :]| / 127 (s = 1 for a row of zeros or one so small that s underflows).
  */
 export function i8_quantize_rows(x: usize, q: usize, scales: usize, m: i32, k: i32, kp: i32, fixedScale: f32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelI8Quantize(x, q, scales, m, k, kp, fixedScale)) return;
+  }
   const k4 = k & ~3;
   const lo = f32x4.splat(-QMAX);
   const hi = f32x4.splat(QMAX);
@@ -83,6 +87,9 @@ export function i8_quantize_rows(x: usize, q: usize, scales: usize, m: i32, k: i
  * instructions per 8 multiply-adds, weights streamed once).
  */
 export function i8_gemm_panels(m: i32, n: i32, kp: i32, a: usize, panels: usize, sa: usize, sw: usize, bias: usize, c: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    if (parallelI8Gemm(m, n, kp, a, panels, sa, sw, bias, c)) return;
+  }
   const steps = kp >> 1;
   const lda = <usize>kp << 1;
   const ldc = <usize>n << 2;

@@ -13,7 +13,7 @@
 // Same bits for any thread count: a job is split into tasks by sizes that depend only on the
 // problem, and each task writes its own part of the output with the serial code: a block of C
 // (by gemm.ts's contract an element's bits do not depend on the block it lands in), a band of
-// rows of an activation, a range of an elementwise optimizer update, rows of a loss (each row's
+// rows of an activation or of an int8 product, a range of an elementwise optimizer update, rows of a loss (each row's
 // total kept apart and added in row order by the caller, as the serial loop adds them). No
 // floating-point sum is split differently from the serial code. So 1, 2 or 3
 // threads, and the single-threaded builds, give identical results. Nothing here allocates; a wasm global is
@@ -22,6 +22,7 @@ import { gemmBlock, setGemmScratch, GEMM_SCRATCH_BYTES, GEMM_MR, GEMM_NC, GEMM_N
 import { f32_bias_act } from './activations';
 import { f32_adadelta, f32_adagrad, f32_adam, f32_rmsprop, f32_sgd } from './optimizers';
 import { bceSigmoidRow } from './losses';
+import { i8_gemm_panels, i8_quantize_rows } from './int8';
 
 // Control block slots (byte offsets), by cache line: what idle workers spin on (written once
 // per job), what the tasks update (claims and counts), and the job itself (read-only while open).
@@ -58,6 +59,11 @@ const JOB_ADADELTA: i32 = 6;
 // f32_loss_bce_sigmoid on bands of ROWS rows, each row's total to PARTIALS. Arguments: logits,
 // probs, target, grad, m, n, gscale, rows.
 const JOB_BCE_SIGMOID: i32 = 7;
+// i8_gemm_panels on bands of ROWS rows (each row's sums are its own). Arguments: m, n, kp, a,
+// panels, sa, sw, bias, c, rows.
+const JOB_I8_GEMM: i32 = 8;
+// i8_quantize_rows on bands of ROWS rows. Arguments: x, q, scales, m, k, kp, fixedScale, rows.
+const JOB_I8_QUANTIZE: i32 = 9;
 
 // @ts-ignore: decorator
 @inline function argI(p: usize, i: i32): i32 {
@@ -291,6 +297,28 @@ export function parallelBceSigmoid(logits: usize, probs: usize, target: usize, g
   return true;
 }
 
+/** The int8 product (int8.ts) on the pool, by bands of rows of A and C; the weight panels are shared. */
+export function parallelI8Gemm(m: i32, n: i32, kp: i32, a: usize, panels: usize, sa: usize, sw: usize, bias: usize, c: usize): bool {
+  const p = pool;
+  if (p == 0 || m < 8 || <i64>m * <i64>n * <i64>kp < MIN_PARALLEL_MACS) return false;
+  const rows = (m + 7) >> 3; // 8 bands
+  setI(p, 0, m); setI(p, 1, n); setI(p, 2, kp); setI(p, 3, <i32>a); setI(p, 4, <i32>panels);
+  setI(p, 5, <i32>sa); setI(p, 6, <i32>sw); setI(p, 7, <i32>bias); setI(p, 8, <i32>c); setI(p, 9, rows);
+  dispatch(p, JOB_I8_GEMM, (m + rows - 1) / rows);
+  return true;
+}
+
+/** The int8 quantizer (int8.ts) on the pool, by bands of rows (each row has its own scale). */
+export function parallelI8Quantize(x: usize, q: usize, scales: usize, m: i32, k: i32, kp: i32, fixedScale: f32): bool {
+  const p = pool;
+  if (p == 0 || k <= 0 || <i64>m * <i64>k < <i64>(2 * CHUNK)) return false;
+  const rows = max(1, CHUNK / k);
+  setI(p, 0, <i32>x); setI(p, 1, <i32>q); setI(p, 2, <i32>scales); setI(p, 3, m); setI(p, 4, k); setI(p, 5, kp);
+  setF(p, 6, fixedScale); setI(p, 7, rows);
+  dispatch(p, JOB_I8_QUANTIZE, (m + rows - 1) / rows);
+  return true;
+}
+
 /** Σ of the first m row totals of the last split loss, in row order. */
 export function pooledRowSum(m: i32): f64 {
   let sum: f64 = 0;
@@ -334,7 +362,8 @@ function runTasks(p: usize): i32 {
   while (true) {
     const t = atomic.add<i32>(p + CLAIM, 1);
     if (t >= tasks) break;
-    const r = kind == JOB_GEMM ? gemmTask(p, t) : kind == JOB_BIAS_ACT ? biasActTask(p, t) : kind == JOB_BCE_SIGMOID ? bceTask(p, t) : updateTask(p, kind, t);
+    const r = kind == JOB_GEMM ? gemmTask(p, t) : kind == JOB_BIAS_ACT ? biasActTask(p, t) : kind == JOB_BCE_SIGMOID ? bceTask(p, t)
+      : kind == JOB_I8_GEMM ? i8GemmTask(p, t) : kind == JOB_I8_QUANTIZE ? i8QuantizeTask(p, t) : updateTask(p, kind, t);
     if (r != 0) atomic.add<i32>(p + J_RESULT, r);
     atomic.add<i32>(p + DONE, 1);
     ran++;
@@ -359,6 +388,26 @@ function biasActTask(p: usize, t: i32): i32 {
   const i0 = t * rows;
   const o = <usize>i0 * <usize>n << 2;
   f32_bias_act(argI(p, 0), <f32>argF(p, 1), <usize>argI(p, 2) + o, <usize>argI(p, 3), <usize>argI(p, 4) + o, min(rows, m - i0), n);
+  return 0;
+}
+
+function i8GemmTask(p: usize, t: i32): i32 {
+  const m = argI(p, 0), n = argI(p, 1), kp = argI(p, 2), rows = argI(p, 9);
+  const i0 = t * rows;
+  i8_gemm_panels(
+    min(rows, m - i0), n, kp, <usize>argI(p, 3) + ((<usize>i0 * <usize>kp) << 1), <usize>argI(p, 4),
+    <usize>argI(p, 5) + (<usize>i0 << 2), <usize>argI(p, 6), <usize>argI(p, 7), <usize>argI(p, 8) + ((<usize>i0 * <usize>n) << 2),
+  );
+  return 0;
+}
+
+function i8QuantizeTask(p: usize, t: i32): i32 {
+  const m = argI(p, 3), k = argI(p, 4), kp = argI(p, 5), rows = argI(p, 7);
+  const i0 = t * rows;
+  i8_quantize_rows(
+    <usize>argI(p, 0) + ((<usize>i0 * <usize>k) << 2), <usize>argI(p, 1) + ((<usize>i0 * <usize>kp) << 1),
+    <usize>argI(p, 2) + (<usize>i0 << 2), min(rows, m - i0), k, kp, <f32>argF(p, 6),
+  );
   return 0;
 }
 

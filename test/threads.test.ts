@@ -157,7 +157,10 @@ describe('the threaded core', () => {
         const ae = new Autoencoder({ ...config, optimizer });
         try {
           await ae.fit(x, { epochs: 2, batchSize: 64 });
-          out.push({ weights: ae.getWeights(), recon: ae.reconstruct(x) });
+          // and the int8 model of it: its products split by rows too
+          const q = ae.quantize();
+          out.push({ weights: ae.getWeights(), recon: ae.reconstruct(x), int8: q.reconstruct(x) });
+          q.dispose();
         } finally {
           ae.dispose();
         }
@@ -204,6 +207,7 @@ describe('the threaded core', () => {
         expect(new Uint32Array(alone[i].weights[k].buffer), `${o.type} ${k}`).toEqual(new Uint32Array(pooled[i].weights[k].buffer));
       }
       expect(new Uint32Array(alone[i].recon.buffer), o.type).toEqual(new Uint32Array(pooled[i].recon.buffer));
+      expect(new Uint32Array(alone[i].int8.buffer), `${o.type} int8`).toEqual(new Uint32Array(pooled[i].int8.buffer));
     });
   });
 });
