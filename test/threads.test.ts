@@ -171,25 +171,32 @@ describe('the threaded core', () => {
     const pooled = await train();
     expect(poolWorkerTasks()).toBeGreaterThan(before);
 
-    // A product whose output lies outside memory traps wherever it runs. When it is a worker's
-    // task, the pool stops with a RuntimeError; when it is this thread's, the trap itself is
-    // thrown and the pool goes on. Either way a model's weights are untouched, and the next
-    // product is right. Repeat until a worker has taken a failing task.
+    // A worker that traps mid-product. The product (40×80, k = 20,000: 8 row bands of 5 rows,
+    // the pool's grid for a narrow C) writes its first band into the free tail of memory and
+    // every other band past its end: the calling thread claims the first task, a long valid
+    // one, so a worker claims the second and traps there. The caller then abandons the product
+    // with a RuntimeError, the pool stops, and a model's weights are untouched. (If this thread
+    // got to a failing band first, the trap itself is thrown and the pool goes on: try again.)
     const ae = new Autoencoder(config);
     const w0 = ae.getWeights();
     const A = arena();
-    const [ta, tb] = [A.alloc(64 * 784), A.alloc(784 * 256)];
-    const outside = { id: 0, offset: A.memoryBytes() + (1 << 20), size: 64 * 256, shape: [64, 256] };
+    const [m, n, k] = [40, 80, 20_000];
+    const [ta, tb, warm] = [A.alloc(m * k), A.alloc(k * n), A.alloc(m * n)];
+    A.release(A.alloc(1 << 22)); // memory grows; its tail stays free (alloc zero-fills what it hands out)
+    const band = 5 * n * 4;
+    const outside = { id: 0, offset: A.memoryBytes() - band, size: m * n, shape: [m, n] };
     let workerError: unknown = null;
-    for (let attempt = 0; attempt < 200 && workerError === null; attempt++) {
+    for (let attempt = 0; attempt < 50 && workerError === null; attempt++) {
+      kernels().gemm('nn', m, n, k, ta, tb, warm); // a valid product first: the workers are awake
       try {
-        kernels().gemm('nt', 64, 256, 784, ta, tb, outside);
+        kernels().gemm('nn', m, n, k, ta, tb, outside);
         throw new Error('the product outside memory did not trap');
       } catch (e) {
         if (e instanceof RuntimeError) workerError = e;
         else expect(String(e)).toMatch(/memory access out of bounds/);
       }
     }
+    A.release(warm);
     A.release(ta);
     A.release(tb);
     expect(workerError).toBeInstanceOf(RuntimeError);
