@@ -141,8 +141,8 @@ export class Pool {
     this.failure = this.workerError ?? 'it trapped';
     this.stop();
     return new RuntimeError(
-      `a worker thread of the core failed (${this.failure}): the product was abandoned before any weight was ` +
-        'written, and the core now runs on the calling thread',
+      `a worker thread of the core failed (${this.failure}): the call was abandoned, and the core now runs on ` +
+        'the calling thread',
     );
   }
 
