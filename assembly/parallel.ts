@@ -100,7 +100,7 @@ export function pool_block_bytes(): i32 {
   return POOL_BLOCK_BYTES;
 }
 
-/** Bytes of GEMM scratch each worker needs (its own, 64-byte aligned). */
+/** Bytes of GEMM scratch each thread needs, the main one included (its own, 64-byte aligned). */
 export function pool_scratch_bytes(): i32 {
   return <i32>GEMM_SCRATCH_BYTES;
 }

@@ -108,9 +108,7 @@ interface WebWorkerLike {
 
 /** The running pool: how many threads compute (the caller's included) and how to stop it. */
 export class Pool {
-  /** Why the pool stopped after a worker failed (then the core runs on the calling thread). */
-  failure: string | null = null;
-  /** The last error a worker reported (its message arrives after the trap that ends a product). */
+  /** The last error a worker reported (its message may arrive after the trap that ends a job). */
   workerError: string | null = null;
 
   constructor(
@@ -138,10 +136,9 @@ export class Pool {
     if (this.workers.length === 0) return null;
     this.ex.pool_abandon(this.block); // the trap may have been this thread's, mid-job
     if (this.ex.pool_failed(this.block) === 0) return null;
-    this.failure = this.workerError ?? 'it trapped';
     this.stop();
     return new RuntimeError(
-      `a worker thread of the core failed (${this.failure}): the call was abandoned, and the core now runs on ` +
+      `a worker thread of the core failed (${this.workerError ?? 'it trapped'}): the call was abandoned, and the core now runs on ` +
         'the calling thread',
     );
   }
